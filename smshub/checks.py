@@ -1,0 +1,33 @@
+"""System checks for settings that are fine in development and dangerous in production."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def check_production_secrets(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    errors = []
+    if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+        errors.append(
+            Error(
+                "SECRET_KEY is the development default while DEBUG is off.",
+                hint="Set SECRET_KEY in the environment or .env (`make run` writes one).",
+                id="smshub.E001",
+            )
+        )
+    if not settings.ENCRYPTION_KEYS:
+        errors.append(
+            Error(
+                "ENCRYPTION_KEYS is empty while DEBUG is off: provider credentials would be "
+                "encrypted with a key derived from SECRET_KEY.",
+                hint="Set ENCRYPTION_KEYS to a Fernet key "
+                "(python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())').",
+                id="smshub.E002",
+            )
+        )
+    return errors

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("settings/channels/sms/providers/", include("providers.urls")),
+    path("settings/audit-log/", include("audit.urls")),
+]
+
+handler403 = "smshub.views.error_403"
+handler404 = "smshub.views.error_404"
+handler500 = "smshub.views.error_500"
