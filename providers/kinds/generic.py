@@ -1,0 +1,330 @@
+"""Generic (HTTP) provider: its configuration and setup form (SPEC §2.2).
+
+Configuration keys (Provider.config): request_type, endpoint, auth_type, basic_username,
+oauth_client_url, oauth_client_id, oauth_extra, headers, body_format, params, json_body,
+batching, batch_key, records_per_batch, number_format. Secrets: basic_password,
+oauth_secret_key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from django import forms
+
+from ..fields import KeyValueField, SecretField
+from ..forms import ProviderForm
+from ..templating import (
+    BODY,
+    MESSAGE_ID,
+    TEMPLATE_ID,
+    TO,
+    custom_tokens,
+    find_tokens,
+    parse_json_template,
+    strings_in,
+    strip_json_comments,
+)
+
+GET, POST = "GET", "POST"
+AUTH_NONE, AUTH_BASIC, AUTH_OAUTH2 = "none", "basic", "oauth2"
+BODY_KV, BODY_JSON = "kv", "json"
+NUMBER_E164, NUMBER_E164_NO_PLUS, NUMBER_NATIONAL = "e164", "e164_no_plus", "national"
+# RFC 9110 token characters: what an HTTP header name may contain.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+MAX_RECORDS_PER_BATCH = 1000
+DEFAULT_RECORDS_PER_BATCH = 100
+
+EXAMPLE_JSON = """{
+  "tid": "$$TemplateID",
+  "msgs": [
+    {
+      "to": "$$To",
+      "mid": "$$MessageID",
+      "body": "$$Body"
+    }
+  ]
+}"""
+
+
+def is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. "http://[::1": a malformed host is not a URL, not a crash
+        return False
+
+
+def template_texts(config: dict) -> list[str]:
+    """Every string of the configuration that may hold `$$` tokens."""
+    texts = [value for _, value in config.get("headers", [])]
+    if config.get("request_type") == GET or config.get("body_format") == BODY_KV:
+        texts += [value for _, value in config.get("params", [])]
+    else:
+        # Tokens mentioned in `//` comments are not sent, so they are not used.
+        texts.append(strip_json_comments(config.get("json_body", "")))
+    return texts
+
+
+def has_callbacks(config: dict) -> bool:
+    """A configuration that sends `$$MessageID` can be matched by callbacks (SPEC §2.2)."""
+    return MESSAGE_ID in find_tokens(template_texts(config))
+
+
+class GenericProviderForm(ProviderForm):
+    kind = "generic"
+    secret_fields = ("basic_password", "oauth_secret_key")
+
+    request_type = forms.ChoiceField(
+        label="Request Type",
+        choices=[(GET, "GET"), (POST, "POST")],
+        initial=POST,
+        widget=forms.RadioSelect,
+    )
+    endpoint = forms.CharField(
+        label="HTTP Endpoint",
+        max_length=2000,
+        help_text="The provider's API URL, e.g. https://api.example.com/sms/send",
+    )
+    auth_type = forms.ChoiceField(
+        label="Authentication",
+        initial=AUTH_NONE,
+        choices=[
+            (AUTH_NONE, "No Authentication"),
+            (AUTH_BASIC, "Basic Authentication"),
+            (AUTH_OAUTH2, "OAuth 2.0"),
+        ],
+    )
+    basic_username = forms.CharField(label="Username", required=False, max_length=200)
+    basic_password = SecretField(label="Password")
+    oauth_client_url = forms.CharField(
+        label="Client URL",
+        required=False,
+        max_length=2000,
+        help_text="Token endpoint (client credentials grant).",
+    )
+    oauth_client_id = forms.CharField(label="Client ID", required=False, max_length=500)
+    oauth_secret_key = SecretField(label="Secret key")
+    oauth_extra = KeyValueField(
+        label="Key-value pairs",
+        row_label="Extra pair",
+        help_text="Optional extra fields sent to the token endpoint.",
+    )
+    headers = KeyValueField(
+        label="Headers",
+        row_label="Header",
+        help_text="Added to every request. Values may hold $$ replacements.",
+    )
+    body_format = forms.ChoiceField(
+        label="Parameters",
+        initial=BODY_JSON,
+        widget=forms.RadioSelect,
+        required=False,
+        choices=[(BODY_KV, "Key-value pair"), (BODY_JSON, "JSON")],
+    )
+    params = KeyValueField(
+        label="Key-value pairs",
+        row_label="Parameter",
+        help_text="Values may hold $$ replacements.",
+    )
+    json_body = forms.CharField(
+        label="JSON payload",
+        required=False,
+        initial=EXAMPLE_JSON,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false", "class": "code"}),
+        help_text="// comments are allowed (they are stripped).",
+    )
+    batching = forms.BooleanField(label="Enable batching", required=False)
+    batch_key = forms.CharField(
+        label="Batch key",
+        required=False,
+        max_length=200,
+        help_text="Top-level key whose array holds the per-message object.",
+    )
+    records_per_batch = forms.IntegerField(
+        label="Records per batch",
+        required=False,
+        initial=DEFAULT_RECORDS_PER_BATCH,
+        help_text=f"1 to {MAX_RECORDS_PER_BATCH}.",
+    )
+    number_format = forms.ChoiceField(
+        label="Number format",
+        initial=NUMBER_E164,
+        choices=[
+            (NUMBER_E164, "E.164 with + (+14155550123)"),
+            (NUMBER_E164_NO_PLUS, "E.164 without + (14155550123)"),
+            (NUMBER_NATIONAL, "National (4155550123)"),
+        ],
+    )
+
+    CHOICES_WITH_DEFAULTS = ("request_type", "auth_type", "body_format", "number_format")
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None:
+            # A choice whose control was hidden (e.g. Parameters under GET) keeps its default,
+            # so switching back shows a sensible selection.
+            data = data.copy()
+            for name in self.CHOICES_WITH_DEFAULTS:
+                if not data.get(name):
+                    data[name] = self.base_fields[name].initial
+        super().__init__(data, **kwargs)
+
+    # --- what the page shows for the current choices -----------------------------------
+    @property
+    def uses_json(self) -> bool:
+        return self.current("request_type") == POST and self.current("body_format") == BODY_JSON
+
+    def detected_custom_tokens(self) -> list[str]:
+        """Custom replacements in what is typed now (valid or not): campaigns will ask for them."""
+        texts = [value for _, value in self.current("headers") or []]
+        if self.uses_json:
+            texts.append(strip_json_comments(self.current("json_body") or ""))
+        else:
+            texts += [value for _, value in self.current("params") or []]
+        return custom_tokens(texts)
+
+    def active_secret_fields(self) -> tuple[str, ...]:
+        return {
+            AUTH_BASIC: ("basic_password",),
+            AUTH_OAUTH2: ("oauth_secret_key",),
+        }.get(self.cleaned_data.get("auth_type"), ())
+
+    # --- validation ----------------------------------------------------------------------
+    def clean_endpoint(self) -> str:
+        endpoint = self.cleaned_data["endpoint"].strip()
+        if not is_http_url(endpoint):
+            raise forms.ValidationError("Enter an absolute http:// or https:// URL.")
+        return endpoint
+
+    def clean(self) -> dict:
+        data = super().clean()
+        auth = data.get("auth_type")
+        if auth == AUTH_BASIC:
+            self.require("basic_username")
+            self.require_secret("basic_password")
+        elif auth == AUTH_OAUTH2:
+            self.require("oauth_client_url", "oauth_client_id")
+            self.require_secret("oauth_secret_key")
+            url = data.get("oauth_client_url")
+            if url and not is_http_url(url):
+                self.add_error("oauth_client_url", "Enter an absolute http:// or https:// URL.")
+        if "request_type" in data and "headers" in data:
+            self._clean_payload(data)
+        return data
+
+    def _clean_payload(self, data: dict) -> None:
+        headers = data["headers"]
+        header_tokens = find_tokens(value for _, value in headers)
+        for key, value in headers:
+            if "\n" in value or "\r" in value:
+                self.add_error("headers", f"Header {key!r} contains a line break.")
+            elif not HEADER_NAME.fullmatch(key):
+                self.add_error(
+                    "headers",
+                    f"{key!r} is not a valid header name (letters, digits and - _ . only).",
+                )
+        json_mode = data["request_type"] == POST and data.get("body_format") == BODY_JSON
+        if not json_mode:
+            payload_field = "params"
+            if "params" not in data:
+                return
+            payload_tokens = find_tokens(value for _, value in data["params"])
+        else:
+            payload_field = "json_body"
+            parsed = self._parse_json(data.get("json_body") or "")
+            if parsed is None:
+                return
+            payload_tokens = find_tokens(strings_in(parsed))
+            if data.get("batching"):
+                self._clean_batching(parsed, data, header_tokens)
+        tokens = header_tokens | payload_tokens
+        where = "the headers or the JSON payload" if json_mode else "the headers or parameters"
+        if TO not in tokens and not (json_mode and data.get("batching")):
+            # (With batching, _clean_batching already said where $$To must go.)
+            self.add_error(payload_field, f"$$To must appear in {where}.")
+        if BODY not in tokens and TEMPLATE_ID not in tokens:
+            self.add_error(payload_field, f"$$Body or $$TemplateID must appear in {where}.")
+
+    def _parse_json(self, text: str):
+        if not text.strip():
+            self.add_error("json_body", "Enter the JSON payload.")
+            return None
+        try:
+            parsed = parse_json_template(text)
+        except json.JSONDecodeError as exc:
+            self.add_error(
+                "json_body", f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            )
+            return None
+        if not isinstance(parsed, dict):
+            self.add_error("json_body", "The JSON payload must be an object ({ … }).")
+            return None
+        return parsed
+
+    def _clean_batching(self, parsed: dict, data: dict, header_tokens: set[str]) -> None:
+        records = data.get("records_per_batch")
+        if records is None:
+            if "records_per_batch" not in self.errors:  # not already "Enter a whole number."
+                self.add_error("records_per_batch", "This field is required.")
+        elif not 1 <= records <= MAX_RECORDS_PER_BATCH:
+            self.add_error(
+                "records_per_batch", f"Enter a number from 1 to {MAX_RECORDS_PER_BATCH}."
+            )
+        key = (data.get("batch_key") or "").strip()
+        if not key:
+            self.add_error("batch_key", "This field is required.")
+            return
+        if key not in parsed:
+            self.add_error("batch_key", f"The JSON payload has no top-level key {key!r}.")
+            return
+        batch = parsed[key]
+        if not (isinstance(batch, list) and len(batch) == 1 and isinstance(batch[0], dict)):
+            self.add_error(
+                "batch_key",
+                f"{key!r} must hold an array of exactly one object (the per-message part).",
+            )
+            return
+        per_message = find_tokens(strings_in(batch[0]))
+        global_part = find_tokens(strings_in({k: v for k, v in parsed.items() if k != key}))
+        # Headers and the global part are rendered once per batch, so per-message tokens
+        # can only live inside the per-message object.
+        if TO not in per_message or TO in global_part:
+            self.add_error("json_body", f"$$To must be inside the {key!r} object.")
+        if MESSAGE_ID in global_part:
+            self.add_error("json_body", f"$$MessageID must be inside the {key!r} object.")
+        for token in sorted({TO, MESSAGE_ID} & header_tokens):
+            self.add_error("headers", f"$${token} must be inside the {key!r} object, not a header.")
+
+    # --- configuration ---------------------------------------------------------------------
+    def to_config(self) -> dict:
+        data = self.cleaned_data
+        auth = data["auth_type"]
+        json_mode = data["request_type"] == POST and data["body_format"] == BODY_JSON
+        batching = json_mode and data["batching"]
+        return {
+            "request_type": data["request_type"],
+            "endpoint": data["endpoint"],
+            "auth_type": auth,
+            "basic_username": data["basic_username"] if auth == AUTH_BASIC else "",
+            "oauth_client_url": data["oauth_client_url"] if auth == AUTH_OAUTH2 else "",
+            "oauth_client_id": data["oauth_client_id"] if auth == AUTH_OAUTH2 else "",
+            "oauth_extra": data["oauth_extra"] if auth == AUTH_OAUTH2 else [],
+            "headers": data["headers"],
+            "body_format": data["body_format"] if data["request_type"] == POST else BODY_KV,
+            "params": [] if json_mode else data["params"],
+            "json_body": data["json_body"] if json_mode else "",
+            "batching": batching,
+            "batch_key": data["batch_key"].strip() if batching else "",
+            "records_per_batch": data["records_per_batch"] if batching else None,
+            "number_format": data["number_format"],
+        }
+
+    def initial_from_config(self, config: dict) -> dict:
+        initial = dict(config)
+        if not initial.get("records_per_batch"):
+            initial["records_per_batch"] = DEFAULT_RECORDS_PER_BATCH
+        if not initial.get("json_body"):
+            initial.pop("json_body", None)
+        return initial

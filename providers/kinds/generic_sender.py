@@ -1,0 +1,102 @@
+"""Sending a Generic provider's rendered requests (SPEC §3.4): auth, one OAuth refresh on
+401, and the classification of the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import requests
+
+from smshub import http
+
+from .. import oauth
+from ..base import SendResult, ShownRequest, classify, network_failure
+from ..masking import mask_request
+from ..payloads import GenericPayloadBuilder, OutboundRequest, OutgoingMessage
+from .generic import AUTH_BASIC, AUTH_OAUTH2
+
+
+class GenericSender:
+    """Renders and sends messages through a Generic provider's configuration.
+
+    `campaign_values` are the replacements shared by all messages of one send.
+    """
+
+    def __init__(
+        self,
+        config: Mapping,
+        secrets: Mapping,
+        *,
+        campaign_values: Mapping[str, Any],
+        session_key: str,
+    ):
+        self.config = config
+        self.secrets = secrets
+        self.session_key = session_key
+        self.builder = GenericPayloadBuilder(config, campaign_values)
+
+    def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
+        return self.builder.requests(messages)
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        try:
+            headers, auth = self._credentials(request.headers)
+        except oauth.OAuthError as exc:
+            return SendResult(
+                ok=False,
+                error=f"Authentication failing: {exc}",
+                retryable=True,
+                auth_failed=True,
+                request=self._shown(request, request.headers, None),
+            )
+        result = self._post(request, headers, auth)
+        if result.status == 401 and self.config.get("auth_type") == AUTH_OAUTH2:
+            oauth.invalidate(self.config, self.secrets.get("oauth_secret_key", ""))
+            try:
+                headers, auth = self._credentials(request.headers)
+            except oauth.OAuthError as exc:
+                return SendResult(
+                    ok=False,
+                    error=f"Authentication failing: {exc}",
+                    retryable=True,
+                    auth_failed=True,
+                    request=result.request,
+                )
+            result = self._post(request, headers, auth)
+        return result
+
+    def _post(self, request: OutboundRequest, headers, auth) -> SendResult:
+        shown = self._shown(request, headers, auth)
+        try:
+            response = http.request(
+                request.method,
+                request.url,
+                key=self.session_key,
+                headers=headers,
+                data=request.body,
+                auth=auth,
+            )
+        except http.OutboundBlocked as exc:
+            return SendResult(ok=False, error=str(exc), request=shown)
+        except requests.RequestException as exc:
+            return network_failure(exc, shown)
+        return classify(response, shown)
+
+    def _credentials(self, headers: dict[str, str]):
+        auth_type = self.config.get("auth_type")
+        if auth_type == AUTH_BASIC:
+            return headers, (self.config["basic_username"], self.secrets.get("basic_password", ""))
+        if auth_type == AUTH_OAUTH2:
+            access_token = oauth.token(
+                self.config,
+                self.secrets.get("oauth_secret_key", ""),
+                session_key=self.session_key,
+            )
+            return {**headers, "Authorization": f"Bearer {access_token}"}, None
+        return headers, None
+
+    def _shown(self, request: OutboundRequest, headers, auth) -> ShownRequest:
+        return mask_request(
+            request.method, request.url, headers, request.body, auth, self.secrets.values()
+        )

@@ -1,0 +1,103 @@
+"""Sending through Twilio's Messaging API (SPEC §3.5): one form post per message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+
+from smshub import http
+
+from ..base import ERROR_KEPT, SendResult, classify, network_failure
+from ..masking import mask_request
+from ..payloads import OutboundRequest, OutgoingMessage
+from ..templating import BODY, MESSAGE_ID
+
+
+def status_callback(callback_url: str, message_id: str) -> str:
+    """The callback URL with `meta=<MessageID>` added to its query."""
+    parts = urlsplit(callback_url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("meta", message_id)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class TwilioSender:
+    def __init__(self, config: Mapping, secrets: Mapping, *, callback_url: str, session_key: str):
+        self.config = config
+        self.secrets = secrets
+        self.callback_url = callback_url
+        self.session_key = session_key
+        self.url = (
+            f"{settings.TWILIO_API_BASE}/2010-04-01/Accounts/{config['account_sid']}/Messages.json"
+        )
+
+    def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
+        for message in messages:
+            form = [("To", message.to)]
+            if self.config.get("service_sid"):
+                form.append(("MessagingServiceSid", self.config["service_sid"]))
+            else:
+                form.append(("From", self.config["from_number"]))
+            form.append(("Body", message.values.get(BODY, "")))
+            message_id = message.values.get(MESSAGE_ID)
+            if message_id:
+                form.append(("StatusCallback", status_callback(self.callback_url, message_id)))
+            yield OutboundRequest(
+                "POST",
+                self.url,
+                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+                urlencode(form).encode(),
+                (message.id,),
+            )
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        auth = (self.config["account_sid"], self.secrets.get("auth_token", ""))
+        shown = mask_request(
+            request.method, request.url, request.headers, request.body, auth, self.secrets.values()
+        )
+        try:
+            response = http.request(
+                request.method,
+                request.url,
+                key=self.session_key,
+                headers=request.headers,
+                data=request.body,
+                auth=auth,
+            )
+        except http.OutboundBlocked as exc:
+            return SendResult(ok=False, error=str(exc), request=shown)
+        except requests.RequestException as exc:
+            return network_failure(exc, shown)
+        result = classify(response, shown)
+        payload = _json(response)
+        if result.ok:
+            sid = str(payload.get("sid") or "")
+            return SendResult(
+                ok=True,
+                status=result.status,
+                body=result.body,
+                provider_message_ids=(sid,) if sid else (),
+                request=shown,
+            )
+        if "code" in payload or "message" in payload:
+            error = f"Twilio error {payload.get('code', '?')}: {payload.get('message', '')}"
+            return SendResult(
+                ok=False,
+                status=result.status,
+                body=result.body,
+                error=error[:ERROR_KEPT],
+                retryable=result.retryable,
+                retry_after=result.retry_after,
+                request=shown,
+            )
+        return result
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}

@@ -1,0 +1,156 @@
+"""Build the HTTP requests a Generic provider receives for a group of messages (SPEC §3.2).
+
+Pure: no database, no network. The JSON template is parsed once per builder; each request is
+rendered on the parsed tree, so no text is ever spliced into JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import phonenumbers
+
+from .kinds.generic import (
+    BODY_JSON,
+    GET,
+    NUMBER_E164_NO_PLUS,
+    NUMBER_NATIONAL,
+    POST,
+)
+from .templating import TO, parse_json_template, render_tree, substitute
+
+JSON_CONTENT_TYPE = "application/json"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class UnsafeHeader(ValueError):
+    """A rendered header value holds a line break (it would split the request)."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One recipient's message: its hub id, number (E.164) and per-message replacements
+    (Body, MessageID, TemplateVariables, custom tokens personalised per recipient)."""
+
+    id: int
+    to: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    message_ids: tuple[int, ...]
+
+
+def format_number(e164: str, number_format: str) -> str:
+    """`$$To` as the provider wants it: E.164 (+14155550123), without + (14155550123), or
+    the national significant number (4155550123: no country code, no trunk prefix)."""
+    if number_format == NUMBER_E164_NO_PLUS:
+        return e164.lstrip("+")
+    if number_format == NUMBER_NATIONAL:
+        return phonenumbers.national_significant_number(phonenumbers.parse(e164))
+    return e164
+
+
+class GenericPayloadBuilder:
+    """Renders a Generic provider's configuration into requests.
+
+    `campaign_values` hold the replacements that are the same for every message of a send
+    (TemplateID, CampaignID, campaign-wide custom tokens); with batching they are the only
+    values the global part of the JSON and the headers may use.
+    """
+
+    def __init__(self, config: Mapping[str, Any], campaign_values: Mapping[str, Any]):
+        self.config = config
+        self.campaign_values = dict(campaign_values)
+        self.method = config["request_type"]
+        self.json_mode = self.method == POST and config.get("body_format") == BODY_JSON
+        self.template = parse_json_template(config["json_body"]) if self.json_mode else None
+        self.batch_key = (
+            config.get("batch_key") if self.json_mode and config.get("batching") else ""
+        )
+        self.batch_size = int(config.get("records_per_batch") or 1) if self.batch_key else 1
+
+    def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
+        """One request per message, or per batch of up to records-per-batch messages."""
+        for start in range(0, len(messages), self.batch_size):
+            chunk = messages[start : start + self.batch_size]
+            if self.batch_key:
+                yield self._batched_request(chunk)
+            else:
+                yield self._single_request(chunk[0])
+
+    def message_values(self, message: OutgoingMessage) -> dict[str, Any]:
+        values = {**self.campaign_values, **message.values}
+        values[TO] = format_number(message.to, self.config.get("number_format", ""))
+        return values
+
+    def _single_request(self, message: OutgoingMessage) -> OutboundRequest:
+        values = self.message_values(message)
+        headers = self._headers(values)
+        url, body = self.config["endpoint"], None
+        if self.json_mode:
+            body = _json_bytes(render_tree(self.template, values))
+            headers.setdefault_ci("Content-Type", JSON_CONTENT_TYPE)
+        else:
+            pairs = [(key, substitute(value, values)) for key, value in self.config["params"]]
+            encoded = urlencode(pairs)
+            if self.method == GET:
+                url = _with_query(url, encoded)
+            else:
+                body = encoded.encode()
+                headers.setdefault_ci("Content-Type", FORM_CONTENT_TYPE)
+        return OutboundRequest(self.method, url, dict(headers), body, (message.id,))
+
+    def _batched_request(self, messages: Sequence[OutgoingMessage]) -> OutboundRequest:
+        item_template = self.template[self.batch_key][0]
+        rendered_global = render_tree(
+            {k: v for k, v in self.template.items() if k != self.batch_key}, self.campaign_values
+        )
+        items = [render_tree(item_template, self.message_values(m)) for m in messages]
+        document = {}
+        for key in self.template:  # keep the admin's key order
+            document[key] = items if key == self.batch_key else rendered_global[key]
+        headers = self._headers(self.campaign_values)
+        headers.setdefault_ci("Content-Type", JSON_CONTENT_TYPE)
+        return OutboundRequest(
+            POST,
+            self.config["endpoint"],
+            dict(headers),
+            _json_bytes(document),
+            tuple(m.id for m in messages),
+        )
+
+    def _headers(self, values: Mapping[str, Any]) -> _Headers:
+        headers = _Headers()
+        for key, template in self.config.get("headers", []):
+            value = substitute(template, values)
+            if "\r" in value or "\n" in value:
+                raise UnsafeHeader(f"header {key!r} would contain a line break")
+            headers[key] = value
+        return headers
+
+
+class _Headers(dict):
+    def setdefault_ci(self, name: str, value: str) -> None:
+        """Set a header unless the admin already set it, in any letter case."""
+        if not any(key.lower() == name.lower() for key in self):
+            self[name] = value
+
+
+def _json_bytes(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _with_query(url: str, query: str) -> str:
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"

@@ -1,0 +1,183 @@
+"""Provider setup pages (admins only). Views validate and call providers.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.roles import MANAGE_PROVIDERS
+
+from . import registry, services
+from .forms import TestSmsForm, apply_form_action
+from .models import Provider
+from .registry import KINDS
+
+# The setup form's "Send Test SMS" button: test the configuration as typed.
+TEST_SMS_ACTION = "test-sms"
+
+admin_only = permission_required(MANAGE_PROVIDERS, raise_exception=True)
+
+
+@admin_only
+def provider_list(request):
+    providers = Provider.objects.all()
+    return render(
+        request,
+        "providers/list.html",
+        {
+            "active": [p for p in providers if not p.is_archived],
+            "archived": [p for p in providers if p.is_archived],
+        },
+    )
+
+
+@admin_only
+def choose_kind(request):
+    return render(request, "providers/choose_kind.html", {"kinds": KINDS.values()})
+
+
+@admin_only
+def add_provider(request, kind: str):
+    if kind not in KINDS:
+        raise Http404("Unknown provider kind")
+    return _setup_form(request, KINDS[kind], provider=None)
+
+
+@admin_only
+def edit_provider(request, pk: int):
+    provider = get_object_or_404(Provider, pk=pk)
+    if provider.is_archived:
+        return render(request, "providers/archived.html", {"provider": provider})
+    return _setup_form(request, KINDS[provider.kind], provider=provider)
+
+
+def _setup_form(request, kind, provider):
+    """GET shows the form; POST with `_action` refreshes it in place (htmx or plain post);
+    POST without it validates and saves."""
+    form_class = kind.form_class
+    template = kind.template
+    context = {"kind": kind, "provider": provider}
+    if request.method != "POST":
+        form = form_class(provider=provider)
+        return render(request, template, {**context, "form": form})
+
+    action = request.POST.get("_action", "")
+    if action == TEST_SMS_ACTION:
+        return _test_unsaved(request, kind, provider, template, context)
+    if action:
+        form = form_class(apply_form_action(request.POST, action), provider=provider)
+        form.skip_validation()
+        fragment = "#custom-tokens" if action == "tokens" else "#provider-form"
+        page = f"{template}{fragment}" if request.htmx else template
+        return render(request, page, {**context, "form": form})
+
+    form = form_class(request.POST, provider=provider)
+    if not form.is_valid():
+        page = f"{template}#provider-form" if request.htmx else template
+        return render(request, page, {**context, "form": form})
+    saved = services.save_from_form(form, request.user)
+    messages.success(request, f"Provider “{saved.nickname}” saved.")
+    target = saved.get_absolute_url()
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+@admin_only
+@require_POST
+def mark_default(request, pk: int):
+    provider = get_object_or_404(Provider.objects.active(), pk=pk)
+    services.mark_default(provider, request.user)
+    messages.success(request, f"“{provider.nickname}” is now the default provider.")
+    return redirect("providers:list")
+
+
+@admin_only
+def archive_provider(request, pk: int):
+    provider = get_object_or_404(Provider.objects.active(), pk=pk)
+    if request.method == "POST":
+        services.archive(provider, request.user)
+        messages.success(request, f"“{provider.nickname}” archived.")
+        return redirect("providers:list")
+    return render(request, "providers/confirm_archive.html", {"provider": provider})
+
+
+@admin_only
+def delete_provider(request, pk: int):
+    provider = get_object_or_404(Provider, pk=pk)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm_nickname", "").strip() == provider.nickname:
+            services.delete(provider, request.user)
+            messages.success(request, f"“{provider.nickname}” deleted.")
+            return redirect("providers:list")
+        error = "Type the provider's nickname exactly to confirm."
+    return render(request, "providers/confirm_delete.html", {"provider": provider, "error": error})
+
+
+@admin_only
+@require_POST
+def rotate_callback(request, pk: int):
+    provider = get_object_or_404(Provider.objects.active(), pk=pk)
+    services.rotate_callback_token(provider, request.user)
+    messages.success(request, "New callback URL created. The old one no longer works.")
+    return redirect(provider.get_absolute_url())
+
+
+@admin_only
+def test_sms(request, pk: int):
+    """Send Test SMS for a saved provider: the dialog (GET) and its outcome (POST)."""
+    provider = get_object_or_404(Provider.objects.active(), pk=pk)
+    tokens = registry.custom_tokens_of(provider.kind, provider.config)
+    form = TestSmsForm(request.POST or None, custom_tokens=tokens, prefix="test")
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = _send_test(
+            provider.kind,
+            provider.config,
+            provider.readable_secrets() or {},
+            provider.callback_url,
+            form,
+            f"provider-{provider.pk}",
+        )
+    page = "providers/test_sms.html#test-sms" if request.htmx else "providers/test_sms.html"
+    return render(request, page, {"provider": provider, "test_form": form, "result": result})
+
+
+def _test_unsaved(request, kind, provider, template, context):
+    """Send Test SMS from the setup form: the configuration as typed, not yet saved."""
+    form = kind.form_class(request.POST, provider=provider)
+    config = form.to_config() if form.is_valid() else None
+    tokens = registry.custom_tokens_of(kind.key, config or {})
+    test_form = TestSmsForm(request.POST, custom_tokens=tokens, prefix="test")
+    result = None
+    if config is not None and test_form.is_valid():
+        saved = (provider.readable_secrets() or {}) if provider else {}
+        typed = form.typed_secrets()
+        secrets = {name: typed[name] or saved.get(name, "") for name in typed}
+        result = _send_test(
+            kind.key,
+            config,
+            secrets,
+            form.default_callback_url,
+            test_form,
+            f"unsaved-{request.user.pk}",
+        )
+    page = f"{template}#provider-form" if request.htmx else template
+    context = {**context, "form": form, "test_form": test_form, "result": result}
+    return render(request, page, context)
+
+
+def _send_test(kind, config, secrets, callback_url, form, session_key):
+    return services.send_test_sms(
+        kind,
+        config,
+        secrets,
+        callback_url=callback_url,
+        to=form.cleaned_data["to"],
+        message=form.cleaned_data["message"],
+        custom_values=form.custom_values(),
+        session_key=session_key,
+    )
