@@ -1,0 +1,66 @@
+"""Posted setup-form data and providers saved the way the views save them."""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+
+from providers import services
+from providers.kinds.generic import GenericProviderForm
+from providers.kinds.twilio import TwilioProviderForm
+
+JSON_BODY = '{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}'
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+SERVICE_SID = "MG" + "fedcba9876543210" * 2
+
+GENERIC_DEFAULTS = {
+    "nickname": "Acme SMS",
+    "request_type": "POST",
+    "endpoint": "https://api.example.com/sms",
+    "auth_type": "none",
+    "body_format": "json",
+    "json_body": JSON_BODY,
+    "records_per_batch": "100",
+    "number_format": "e164",
+}
+TWILIO_DEFAULTS = {
+    "nickname": "Twilio US",
+    "account_sid": ACCOUNT_SID,
+    "auth_token": "twilio-auth-token-0001",
+    "from_number": "+14155550123",
+}
+
+
+def form_data(defaults: dict, fields: dict, rows: dict) -> QueryDict:
+    """A QueryDict as a browser posts it: `None` leaves a field out, True posts "on", and each
+    key/value row list (headers=[(k, v), …]) becomes repeated `<name>-key`/`<name>-value`."""
+    data = QueryDict(mutable=True)
+    for name, value in {**defaults, **fields}.items():
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else str(value)
+    for name, pairs in rows.items():
+        for key, value in pairs:
+            data.appendlist(f"{name}-key", key)
+            data.appendlist(f"{name}-value", value)
+    return data
+
+
+def generic_data(headers=(), params=(), oauth_extra=(), **fields) -> QueryDict:
+    rows = {"headers": headers, "params": params, "oauth_extra": oauth_extra}
+    return form_data(GENERIC_DEFAULTS, fields, rows)
+
+
+def twilio_data(**fields) -> QueryDict:
+    return form_data(TWILIO_DEFAULTS, fields, {})
+
+
+def create_generic(actor=None, headers=(), params=(), **fields):
+    form = GenericProviderForm(generic_data(headers=headers, params=params, **fields))
+    assert form.is_valid(), form.errors
+    return services.save_from_form(form, actor)
+
+
+def create_twilio(actor=None, **fields):
+    form = TwilioProviderForm(twilio_data(**fields))
+    assert form.is_valid(), form.errors
+    return services.save_from_form(form, actor)
