@@ -68,7 +68,9 @@ class SecretField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("strip", False)
-        super().__init__(widget=forms.PasswordInput(render_value=True), **kwargs)
+        # new-password: browsers must not fill the admin's own login into a provider's secret.
+        widget = forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"})
+        super().__init__(widget=widget, **kwargs)
         self.is_saved = False
 
     def mark_saved(self) -> None:

@@ -60,7 +60,12 @@ def _setup_form(request, kind, provider):
     POST without it validates and saves."""
     form_class = kind.form_class
     template = kind.template
-    context = {"kind": kind, "provider": provider}
+    saved_tokens = registry.custom_tokens_of(kind.key, provider.config) if provider else []
+    context = {
+        "kind": kind,
+        "provider": provider,
+        "test_form": TestSmsForm(custom_tokens=saved_tokens, prefix="test"),
+    }
     if request.method != "POST":
         form = form_class(provider=provider)
         return render(request, template, {**context, "form": form})
