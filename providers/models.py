@@ -50,6 +50,10 @@ class Provider(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by the dispatch engine (campaigns/dispatch.py), shown on the provider list.
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    auth_failing_since = models.DateTimeField(null=True, blank=True)
 
     objects = ProviderQuerySet.as_manager()
 
@@ -107,3 +111,14 @@ class Provider(models.Model):
 
     def set_secrets(self, values: dict) -> None:
         self.secrets_encrypted = crypto.encrypt_json({k: v for k, v in values.items() if v})
+
+
+class ProviderPace(models.Model):
+    """The next free sending slot of a rate-limited provider, shared by every worker
+    (providers/pacing.py). Kept apart from Provider so pacing never locks the admin's row."""
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, primary_key=True)
+    next_slot = models.FloatField(default=0.0)  # Unix time, seconds
+
+    def __str__(self) -> str:
+        return f"pace of provider {self.provider_id}"

@@ -152,6 +152,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     for folder in ("data_folder_in", "processed_folder"):
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[folder]).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Workers consume this queue (several deployments, or test runs, can share one broker).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
@@ -163,6 +165,33 @@ HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
 # SSRF guard: refuse provider URLs that resolve to private or loopback addresses.
 BLOCK_PRIVATE_ADDRESSES = env.bool("BLOCK_PRIVATE_ADDRESSES", default=False)
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
+
+# Dispatch (campaigns/dispatch.py, SPEC §3.4). Retries: attempt n waits about
+# BASE × 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.
+DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
+DISPATCH_BACKOFF_BASE = env.float("DISPATCH_BACKOFF_BASE", default=20.0)
+DISPATCH_BACKOFF_MAX = env.float("DISPATCH_BACKOFF_MAX", default=900.0)
+# While a provider's OAuth token endpoint fails, its messages are retried this often, for
+# at most this long after their first attempt.
+DISPATCH_AUTH_RETRY_INTERVAL = env.float("DISPATCH_AUTH_RETRY_INTERVAL", default=120.0)
+DISPATCH_AUTH_RETRY_WINDOW = env.float("DISPATCH_AUTH_RETRY_WINDOW", default=3600.0)
+# Unbatched messages claimed together (their outcomes are written together).
+DISPATCH_GROUP_SIZE = env.int("DISPATCH_GROUP_SIZE", default=20)
+# Message ids per Celery task.
+DISPATCH_RANGE_SIZE = env.int("DISPATCH_RANGE_SIZE", default=5000)
+# A message still "sending" this long after its attempt began is reconciled as
+# Dispatch Error (outcome unknown), never re-sent.
+DISPATCH_SENDING_TIMEOUT = env.float("DISPATCH_SENDING_TIMEOUT", default=600.0)
+# The sweeper runs this often and re-enqueues a sending campaign with due messages that
+# recorded no progress for DISPATCH_STALL_AFTER seconds (its task was lost).
+DISPATCH_SWEEP_INTERVAL = env.float("DISPATCH_SWEEP_INTERVAL", default=30.0)
+DISPATCH_STALL_AFTER = env.float("DISPATCH_STALL_AFTER", default=60.0)
+# Auto-pause: more than this share of errors among the last WINDOW attempts.
+AUTO_PAUSE_WINDOW = env.int("AUTO_PAUSE_WINDOW", default=200)
+AUTO_PAUSE_ERROR_RATE = env.float("AUTO_PAUSE_ERROR_RATE", default=0.5)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-dispatch": {"task": "campaigns.tasks.sweep", "schedule": DISPATCH_SWEEP_INTERVAL},
+}
 
 # Shared by web and worker processes: OAuth 2.0 tokens of providers live here.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://smshub_cache")}

@@ -1,0 +1,292 @@
+"""Sending a campaign's messages (SPEC §3.4): claim, render, send, record, all set-based.
+
+The database is the truth. A worker claims due messages (queued → sending) in one short
+transaction that commits *before* any request leaves, sends them, then writes every outcome
+in one transaction. A worker that dies in between leaves its messages in *sending*; the
+sweeper later marks them Dispatch Error (outcome unknown) and never sends them again, so a
+message reaches the provider at most once unless the provider itself never answers us.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Min, Q, Value
+from django.db.models.functions import Coalesce, Concat, Right
+from django.utils import timezone
+
+from providers import message_ids, pacing, registry
+from providers.base import ERROR_KEPT, SendResult
+from providers.models import Provider
+from providers.payloads import OutgoingMessage, UnsafeHeader
+from providers.templating import (
+    BODY,
+    CAMPAIGN_ID,
+    MESSAGE_ID,
+    TEMPLATE_ID,
+    TEMPLATE_VARIABLES,
+    MissingReplacement,
+)
+
+from . import bulk
+from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
+from .retry import Decision, decide
+
+CREDENTIALS_LOST = (
+    "The provider's saved credentials cannot be decrypted with the current ENCRYPTION_KEYS; "
+    "an admin must type them again."
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker now owns (state sending); `attempts` counts this attempt."""
+
+    id: int
+    to: str
+    values: dict | None
+    attempts: int
+    first_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One request's messages and its result; `rendered` is false when no request could be
+    built for them."""
+
+    message_ids: tuple[int, ...]
+    result: SendResult
+    rendered: bool = True
+
+
+class Dispatch:
+    """What a worker needs to send one campaign: loaded once per task."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.provider: Provider = campaign.provider
+        secrets = self.provider.readable_secrets()
+        self.credentials_lost = secrets is None
+        config = self.provider.config
+        self.sender = registry.sender_for(
+            self.provider.kind,
+            config,
+            secrets or {},
+            callback_url=self.provider.callback_url,
+            campaign_values=campaign_values(campaign),
+            session_key=f"provider-{self.provider.pk}",
+        )
+        batched = bool(config.get("batching") and config.get("batch_key"))
+        self.group_size = (
+            int(config["records_per_batch"]) if batched else (settings.DISPATCH_GROUP_SIZE)
+        )
+        self.rate_limit = config.get("rate_limit") or None
+
+    @classmethod
+    def load(cls, campaign_id: int) -> Dispatch | None:
+        campaign = (
+            Campaign.objects.select_related("provider")
+            .filter(pk=campaign_id, status=CampaignStatus.SENDING)
+            .first()
+        )
+        return cls(campaign) if campaign else None
+
+
+def campaign_values(campaign: Campaign) -> dict:
+    """Replacements shared by every message of the campaign (SPEC §3.1)."""
+    return {
+        TEMPLATE_ID: campaign.template_id,
+        TEMPLATE_VARIABLES: campaign.template_variables,
+        CAMPAIGN_ID: str(campaign.pk),
+        **campaign.custom_values,
+    }
+
+
+def message_values(campaign: Campaign, message_id: int, values: dict | None) -> dict:
+    return {BODY: campaign.body, MESSAGE_ID: message_ids.sign(message_id), **(values or {})}
+
+
+# --- the loop -------------------------------------------------------------------------------
+def send_range(campaign_id: int, first_id: int, last_id: int) -> datetime | None:
+    """Send every due message of the campaign with an id in [first_id, last_id].
+
+    Returns when the next message of the range falls due (a retry), or None when the range
+    has no work left. Other workers may work on the same range at the same time: claims
+    never overlap.
+    """
+    dispatch = Dispatch.load(campaign_id)
+    if dispatch is None:
+        return None
+    while claimed := claim(campaign_id, first_id, last_id, dispatch.group_size):
+        record(dispatch, claimed, send_claimed(dispatch, claimed))
+    return next_due(campaign_id, first_id, last_id)
+
+
+def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Claimed]:
+    """Take up to `limit` due messages of a sending campaign: queued → sending, committed
+    before anything is sent. SKIP LOCKED lets workers claim side by side on PostgreSQL;
+    SQLite serialises the transaction instead (IMMEDIATE mode, see settings)."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = Message.objects.filter(
+            campaign_id=campaign_id,
+            id__gte=first_id,
+            id__lte=last_id,
+            next_attempt_at__lte=now,
+            campaign__status=CampaignStatus.SENDING,
+        ).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        rows = list(due.values_list("id", "to", "values", "attempts", "first_attempt_at")[:limit])
+        if not rows:
+            return []
+        Message.objects.filter(id__in=[row[0] for row in rows]).update(
+            state=MessageState.SENDING,
+            reason="",
+            next_attempt_at=None,
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce(F("first_attempt_at"), Value(now)),
+            last_attempt_at=now,
+        )
+    return [
+        Claimed(id, to, values, attempts + 1, first or now)
+        for id, to, values, attempts, first in rows
+    ]
+
+
+def send_claimed(dispatch: Dispatch, claimed: Sequence[Claimed]) -> list[Attempt]:
+    """Render the claimed messages into requests and send them, pacing each request."""
+    outgoing = [
+        OutgoingMessage(c.id, c.to, message_values(dispatch.campaign, c.id, c.values))
+        for c in claimed
+    ]
+    all_ids = tuple(c.id for c in claimed)
+    if dispatch.credentials_lost:
+        return [Attempt(all_ids, SendResult(ok=False, error=CREDENTIALS_LOST, auth_failed=True))]
+    try:
+        requests = list(dispatch.sender.requests(outgoing))
+    except (MissingReplacement, UnsafeHeader, ValueError, phonenumbers.NumberParseException) as exc:
+        failure = SendResult(ok=False, error=f"The message could not be rendered: {exc}")
+        return [Attempt(all_ids, failure, rendered=False)]
+    attempts = []
+    for request in requests:
+        if attempts and attempts[-1].result.auth_failed:
+            # The token endpoint just failed: hold the rest of the group without asking again.
+            attempts.append(Attempt(request.message_ids, attempts[-1].result))
+            continue
+        pacing.wait_for_slot(dispatch.provider.pk, dispatch.rate_limit)
+        attempts.append(Attempt(request.message_ids, dispatch.sender.send(request)))
+    return attempts
+
+
+def record(dispatch: Dispatch, claimed: Sequence[Claimed], attempts: Sequence[Attempt]) -> None:
+    """Write the outcome of every claimed message in one transaction, one UPDATE per distinct
+    outcome (not per message), then note the provider's errors and the campaign's progress."""
+    now = timezone.now()
+    jitter = random.uniform(0.8, 1.2)
+    by_id = {c.id: c for c in claimed}
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    provider_message_ids: list[tuple[int, str]] = []
+    outcomes: list[str] = []
+    for attempt in attempts:
+        result = attempt.result
+        ids = attempt.message_ids
+        matched = len(result.provider_message_ids) == len(ids)
+        for index, message_id in enumerate(ids):
+            message = by_id[message_id]
+            if attempt.rendered:
+                decision = decide(
+                    result,
+                    attempts=message.attempts,
+                    first_attempt_at=message.first_attempt_at,
+                    now=now,
+                    jitter=jitter,
+                )
+            else:
+                decision = Decision(MessageState.DISPATCH_ERROR, DispatchReason.NOT_RENDERED)
+            groups[(decision, result.status, result.error[:ERROR_KEPT])].append(message_id)
+            if matched and result.ok:
+                provider_message_ids.append((message_id, result.provider_message_ids[index]))
+        if attempt.rendered and not result.auth_failed:
+            outcomes.append(("1" if result.ok else "0") * len(ids))
+    with transaction.atomic():
+        for (decision, status, error), ids in groups.items():
+            _apply(decision, status, error, ids, now)
+        bulk.set_provider_message_ids(provider_message_ids)
+        _note_provider(dispatch.provider.pk, attempts, now)
+        _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
+
+
+def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now) -> None:
+    fields = {
+        "state": decision.state,
+        "reason": decision.reason,
+        "next_attempt_at": decision.next_attempt_at,
+        "last_status": status,
+        "last_error": error,
+    }
+    if decision.state == MessageState.SENT:
+        fields["sent_at"] = now
+    if decision.attempts_delta:
+        fields["attempts"] = F("attempts") + decision.attempts_delta
+    still_ours = Q(state=MessageState.SENDING)
+    if decision.state == MessageState.SENT:
+        # The sweeper gave up on it, but the provider did take it: the truth wins.
+        still_ours |= Q(state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN)
+    Message.objects.filter(still_ours, id__in=ids).update(**fields)
+
+
+def _note_provider(provider_id: int, attempts: Sequence[Attempt], now) -> None:
+    """The provider list shows the last error; the setup page shows "authentication failing"
+    while the provider's credentials cannot be used."""
+    provider = Provider.objects.filter(pk=provider_id)
+    if any(a.result.auth_failed for a in attempts):
+        provider.filter(auth_failing_since__isnull=True).update(auth_failing_since=now)
+    elif any(a.result.status is not None for a in attempts):
+        provider.filter(auth_failing_since__isnull=False).update(auth_failing_since=None)
+    errors = [a.result.error for a in attempts if not a.result.ok and a.result.error]
+    if errors:
+        provider.update(last_error=errors[-1][:ERROR_KEPT], last_error_at=now)
+
+
+def _note_campaign(campaign_id: int, outcomes: str, attempts: Sequence[Attempt], now) -> None:
+    """Heartbeat, and the auto-pause rule: more than AUTO_PAUSE_ERROR_RATE of the last
+    AUTO_PAUSE_WINDOW attempts failed (authentication holds are not attempts)."""
+    campaign = Campaign.objects.filter(pk=campaign_id)
+    if not outcomes:
+        campaign.update(heartbeat_at=now)
+        return
+    window = settings.AUTO_PAUSE_WINDOW
+    campaign.update(
+        heartbeat_at=now, recent_outcomes=Right(Concat("recent_outcomes", Value(outcomes)), window)
+    )
+    recent = campaign.values_list("recent_outcomes", flat=True).get()
+    failed = recent.count("0")
+    if len(recent) >= window and failed > window * settings.AUTO_PAUSE_ERROR_RATE:
+        last_error = next(
+            (a.result.error for a in reversed(attempts) if not a.result.ok), "unknown"
+        )
+        campaign.filter(status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.PAUSED,
+            pause_reason=(
+                f"Paused automatically: {failed} of the last {window} attempts failed "
+                f"(more than {settings.AUTO_PAUSE_ERROR_RATE:.0%}). "
+                f"Last error: {last_error[:300]}"
+            ),
+        )
+
+
+def next_due(campaign_id: int, first_id: int, last_id: int) -> datetime | None:
+    return Message.objects.filter(
+        campaign_id=campaign_id,
+        id__gte=first_id,
+        id__lte=last_id,
+        next_attempt_at__isnull=False,
+    ).aggregate(due=Min("next_attempt_at"))["due"]

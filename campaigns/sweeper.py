@@ -1,0 +1,64 @@
+"""The periodic safety net of dispatch (SPEC §3.4, §9), run by Celery beat.
+
+1. Messages left in *sending* past DISPATCH_SENDING_TIMEOUT (their worker died mid-request)
+   become Dispatch Error (outcome unknown). They are never re-sent: the provider may have
+   taken them, and a duplicate SMS is worse than a visible unknown.
+2. A sending campaign with due messages and no progress for DISPATCH_STALL_AFTER seconds
+   lost its task (a killed worker, a broker that dropped it): its ranges are enqueued again.
+   A duplicate task is harmless, since claims never overlap.
+3. A sending campaign with nothing left is marked Sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from . import services
+from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
+
+OUTCOME_UNKNOWN_ERROR = (
+    "No outcome was recorded within {seconds:.0f} s (the worker stopped mid-request). "
+    "Not sent again, to avoid a duplicate: the provider may have taken it."
+)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    reconciled: int
+    revived: int
+    finished: int
+
+
+def sweep() -> SweepReport:
+    now = timezone.now()
+    timeout = settings.DISPATCH_SENDING_TIMEOUT
+    reconciled = Message.objects.filter(
+        state=MessageState.SENDING, last_attempt_at__lt=now - timedelta(seconds=timeout)
+    ).update(
+        state=MessageState.DISPATCH_ERROR,
+        reason=DispatchReason.OUTCOME_UNKNOWN,
+        last_error=OUTCOME_UNKNOWN_ERROR.format(seconds=timeout),
+    )
+
+    sending = Campaign.objects.filter(status=CampaignStatus.SENDING)
+    due = Message.objects.filter(campaign=OuterRef("pk"), next_attempt_at__lte=now)
+    quiet_since = now - timedelta(seconds=settings.DISPATCH_STALL_AFTER)
+    stalled = list(
+        sending.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet_since))
+        .filter(Exists(due))
+        .values_list("pk", flat=True)
+    )
+    for campaign_id in stalled:
+        Campaign.objects.filter(pk=campaign_id).update(heartbeat_at=now)
+        services.enqueue(campaign_id)
+
+    finished = sum(
+        services.finish_if_done(campaign_id)
+        for campaign_id in sending.exclude(pk__in=stalled).values_list("pk", flat=True)
+    )
+    return SweepReport(reconciled, len(stalled), finished)

@@ -1,0 +1,36 @@
+"""A per-provider rate limit shared by every worker on every machine (SPEC §3.4).
+
+Celery's `rate_limit` counts per worker; this counts per provider. Each request takes the
+next free slot from the provider's `ProviderPace` row in one short locked transaction and
+sleeps until that slot: slots are 1/rate apart, so no one-second window ever holds more than
+`rate` requests (plus the one whose slot starts it). Worker clocks must agree (NTP), as they
+already must for scheduled campaigns.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+
+from .models import ProviderPace
+
+
+def wait_for_slot(provider_id: int, requests_per_second: float | None) -> float:
+    """Block until this worker may send one request to the provider; return the seconds
+    waited. No limit set → returns at once without touching the database."""
+    if not requests_per_second:
+        return 0.0
+    interval = 1.0 / requests_per_second
+    now = time.time()
+    with transaction.atomic():
+        ProviderPace.objects.get_or_create(provider_id=provider_id)
+        pace = ProviderPace.objects.filter(provider_id=provider_id)
+        pace.update(next_slot=Greatest(F("next_slot"), Value(now)) + interval)
+        slot = pace.values_list("next_slot", flat=True).get() - interval
+    delay = slot - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    return max(delay, 0.0)
