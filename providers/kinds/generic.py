@@ -2,8 +2,9 @@
 
 Configuration keys (Provider.config): request_type, endpoint, auth_type, basic_username,
 oauth_client_url, oauth_client_id, oauth_extra, headers, body_format, params, json_body,
-batching, batch_key, records_per_batch, number_format. Secrets: basic_password,
-oauth_secret_key.
+batching, batch_key, records_per_batch, number_format, success_rule, message_id_path,
+rate_limit (the last three may be missing from configurations saved before they existed).
+Secrets: basic_password, oauth_secret_key.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django import forms
 
 from ..fields import KeyValueField, SecretField
 from ..forms import ProviderForm
+from ..response_mapping import check_success_rule, parse_path
 from ..templating import (
     BODY,
     MESSAGE_ID,
@@ -36,6 +38,7 @@ NUMBER_E164, NUMBER_E164_NO_PLUS, NUMBER_NATIONAL = "e164", "e164_no_plus", "nat
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 MAX_RECORDS_PER_BATCH = 1000
 DEFAULT_RECORDS_PER_BATCH = 100
+MIN_RATE_LIMIT, MAX_RATE_LIMIT = 0.1, 10000
 
 EXAMPLE_JSON = """{
   "tid": "$$TemplateID",
@@ -66,6 +69,17 @@ def template_texts(config: dict) -> list[str]:
         # Tokens mentioned in `//` comments are not sent, so they are not used.
         texts.append(strip_json_comments(config.get("json_body", "")))
     return texts
+
+
+def rate_limit_field() -> forms.FloatField:
+    """The optional per-provider rate limit every kind offers (SPEC §3.4)."""
+    return forms.FloatField(
+        label="Rate limit (requests per second)",
+        required=False,
+        min_value=MIN_RATE_LIMIT,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Optional. Shared by all workers. Leave blank for no limit.",
+    )
 
 
 def has_callbacks(config: dict) -> bool:
@@ -158,6 +172,23 @@ class GenericProviderForm(ProviderForm):
             (NUMBER_NATIONAL, "National (4155550123)"),
         ],
     )
+    success_rule = forms.CharField(
+        label="Success rule",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+        help_text='Optional. A JSON path the answer must match, e.g. $.status == "ok", or a '
+        "regular expression. Without it, any 2xx answer is a success.",
+    )
+    message_id_path = forms.CharField(
+        label="Provider message ID path",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+        help_text="Optional. JSON path to the provider's own message ID in its answer, "
+        "e.g. $.messages[*].id for a batch.",
+    )
+    rate_limit = rate_limit_field()
 
     CHOICES_WITH_DEFAULTS = ("request_type", "auth_type", "body_format", "number_format")
 
@@ -197,6 +228,23 @@ class GenericProviderForm(ProviderForm):
         if not is_http_url(endpoint):
             raise forms.ValidationError("Enter an absolute http:// or https:// URL.")
         return endpoint
+
+    def clean_success_rule(self) -> str:
+        rule = self.cleaned_data["success_rule"].strip()
+        try:
+            check_success_rule(rule)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return rule
+
+    def clean_message_id_path(self) -> str:
+        path = self.cleaned_data["message_id_path"].strip()
+        if path:
+            try:
+                parse_path(path)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return path
 
     def clean(self) -> dict:
         data = super().clean()
@@ -319,6 +367,9 @@ class GenericProviderForm(ProviderForm):
             "batch_key": data["batch_key"].strip() if batching else "",
             "records_per_batch": data["records_per_batch"] if batching else None,
             "number_format": data["number_format"],
+            "success_rule": data["success_rule"],
+            "message_id_path": data["message_id_path"],
+            "rate_limit": data["rate_limit"],
         }
 
     def initial_from_config(self, config: dict) -> dict:

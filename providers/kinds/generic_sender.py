@@ -1,9 +1,11 @@
 """Sending a Generic provider's rendered requests (SPEC §3.4): auth, one OAuth refresh on
-401, and the classification of the answer."""
+401, the classification of the answer and its response mapping (success rule, provider
+message ids)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -14,6 +16,7 @@ from .. import oauth
 from ..base import SendResult, ShownRequest, classify, network_failure
 from ..masking import mask_request
 from ..payloads import GenericPayloadBuilder, OutboundRequest, OutgoingMessage
+from ..response_mapping import is_success, provider_message_ids
 from .generic import AUTH_BASIC, AUTH_OAUTH2
 
 
@@ -81,7 +84,23 @@ class GenericSender:
             return SendResult(ok=False, error=str(exc), request=shown)
         except requests.RequestException as exc:
             return network_failure(exc, shown)
-        return classify(response, shown)
+        result = classify(response, shown)
+        if not result.ok:
+            return result
+        # The mapping reads the whole answer: the result keeps only its first BODY_KEPT chars.
+        return self._mapped(result, response.text, len(request.message_ids))
+
+    def _mapped(self, result: SendResult, text: str, count: int) -> SendResult:
+        """A 2xx answer checked against the success rule, with the provider's message ids.
+        A provider that says "error" inside a 200 will say it again: not retryable."""
+        try:
+            if not is_success(self.config.get("success_rule") or "", text):
+                error = f"Answer did not match the success rule: {text[:300]}"
+                return replace(result, ok=False, error=error, retryable=False)
+            ids = provider_message_ids(self.config.get("message_id_path") or "", text, count)
+        except ValueError as exc:  # a configuration the form never validated
+            return replace(result, ok=False, error=f"Response mapping is invalid: {exc}")
+        return replace(result, provider_message_ids=ids)
 
     def _credentials(self, headers: dict[str, str]):
         auth_type = self.config.get("auth_type")

@@ -1,7 +1,8 @@
 """Twilio provider: its configuration and setup form (SPEC §3.5).
 
 Configuration keys (Provider.config): account_sid, custom_callback_url ("" = ours),
-from_number, service_sid, template_id_required. Secret: auth_token.
+from_number, service_sid, template_id_required, rate_limit (missing from configurations saved
+before it existed). Secret: auth_token.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django import forms
 
 from ..fields import SecretField
 from ..forms import ProviderForm
-from .generic import is_http_url
+from .generic import is_http_url, rate_limit_field
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
@@ -60,6 +61,7 @@ class TwilioProviderForm(ProviderForm):
         required=False,
         help_text="Campaigns using this provider must give a template ID.",
     )
+    rate_limit = rate_limit_field()
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
@@ -137,4 +139,5 @@ class TwilioProviderForm(ProviderForm):
             "from_number": data["from_number"],
             "service_sid": data["service_sid"],
             "template_id_required": data["template_id_required"],
+            "rate_limit": data["rate_limit"],
         }

@@ -113,6 +113,9 @@ def test_it_adds_a_batched_json_provider_with_basic_auth(admin_page, site):
         "batch_key": "msgs",
         "records_per_batch": 500,
         "number_format": "e164",
+        "success_rule": "",
+        "message_id_path": "",
+        "rate_limit": None,
     }
     assert provider.get_secrets() == {"basic_password": "s3cret-pass"}
     assert "s3cret-pass" not in page.content()
@@ -123,6 +126,58 @@ def test_it_adds_a_batched_json_provider_with_basic_auth(admin_page, site):
     expect(field(page, "basic_password")).to_contain_text("Saved — leave blank to keep.")
     expect(page.locator("#custom-tokens")).to_contain_text("Campaigns will ask for: hid")
     screenshot(page, "generic-form-edit")
+
+
+def test_it_checks_and_keeps_the_response_mapping_and_rate_limit(admin_page, site):
+    page = admin_page
+    page.goto(ADD_GENERIC)
+    page.get_by_label("Nickname").fill("Mapped SMS")
+    page.get_by_label("HTTP Endpoint").fill("https://api.mapped.example/send")
+    section = page.locator("section", has=page.get_by_role("heading", name="Response and pacing"))
+    expect(section.get_by_label("Success rule")).to_be_visible()
+    expect(section.get_by_label("Provider message ID path")).to_be_visible()
+    expect(section.get_by_label("Rate limit (requests per second)")).to_be_visible()
+    expect(field(page, "success_rule")).to_contain_text("Without it, any 2xx answer is a success.")
+
+    page.get_by_label("Success rule").fill("$.status == ok")
+    page.get_by_label("Provider message ID path").fill("$.messages[*].id")
+    page.get_by_label("Rate limit (requests per second)").fill("0")
+    page.get_by_role("button", name="Save").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct the fields marked below.")
+    expect(summary.get_by_role("link")).to_have_text(
+        ["Success rule", "Rate limit (requests per second)"]
+    )
+    expect(field(page, "success_rule").locator(".error")).to_have_text(
+        'After == comes a JSON value: "text" in double quotes, a number, true, false or null.'
+    )
+    expect(page.get_by_label("Success rule")).to_have_attribute("aria-invalid", "true")
+    expect(field(page, "rate_limit").locator(".error")).to_have_text(
+        "Ensure this value is greater than or equal to 0.1."
+    )
+    expect(field(page, "message_id_path").locator(".error")).to_have_count(0)
+    expect(page.get_by_label("Success rule")).to_have_value("$.status == ok")
+    expect(page.get_by_label("Provider message ID path")).to_have_value("$.messages[*].id")
+    screenshot(page, "generic-form-response-errors")
+    assert not Provider.objects.exists()
+
+    page.get_by_label("Success rule").fill('$.status == "ok"')
+    page.get_by_label("Rate limit (requests per second)").fill("12.5")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_have_text("Provider “Mapped SMS” saved.")
+    provider = Provider.objects.get()
+    assert provider.config["success_rule"] == '$.status == "ok"'
+    assert provider.config["message_id_path"] == "$.messages[*].id"
+    assert provider.config["rate_limit"] == 12.5
+
+    page.goto("/settings/channels/sms/providers/")
+    page.goto(provider.get_absolute_url())
+    expect(page.get_by_label("Success rule")).to_have_value('$.status == "ok"')
+    expect(page.get_by_label("Provider message ID path")).to_have_value("$.messages[*].id")
+    expect(page.get_by_label("Rate limit (requests per second)")).to_have_value("12.5")
+    screenshot(page, "generic-form-response-edit")
 
 
 def test_it_keeps_what_was_typed_when_switching_to_get_and_back(admin_page):

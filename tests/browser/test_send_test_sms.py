@@ -34,7 +34,7 @@ def provider(site, httpserver):
 def fill_dialog(page, number="415 555 0123", message="Hello from the browser"):
     page.get_by_label("Country code").fill("+1")
     page.get_by_label("Mobile number").fill(number)
-    page.get_by_label("Message").fill(message)
+    page.get_by_role("textbox", name="Message", exact=True).fill(message)
 
 
 def test_send_test_sms_from_the_list_shows_request_and_answer(admin_page, provider, httpserver):

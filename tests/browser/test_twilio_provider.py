@@ -62,6 +62,7 @@ def test_it_adds_a_twilio_provider_and_restores_our_callback_url(admin_page, sit
         "from_number": "+14155550123",
         "service_sid": "",
         "template_id_required": False,
+        "rate_limit": None,
     }
     assert provider.get_secrets() == {"auth_token": "tw-auth-token-123"}
     assert provider.callback_url == ours

@@ -670,6 +670,130 @@ def test_it_lists_the_texts_that_may_hold_tokens(db):
     assert template_texts(config) == ["$$a", '{"b": "$$b $$To $$Body"} ']
 
 
+# --- Response and pacing ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ['$.status == "ok"', "$.success == true", "$.code == 0", "$.id", "^OK", "queued|sent"],
+)
+def test_it_accepts_a_success_rule(db, rule):
+    config = form_config(success_rule=f"  {rule}  ")
+
+    assert config["success_rule"] == rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            "$.status == ok",
+            'After == comes a JSON value: "text" in double quotes, a number, true, false or null.',
+        ),
+        (
+            '$..status == "ok"',
+            "Unexpected '..status == \"ok\"' at character 2: a path continues with .key, "
+            '["key"], [0] or [*], and may end with == and a JSON value.',
+        ),
+        ("[unclosed", "Not a valid regular expression: unterminated character set at position 0."),
+    ],
+)
+def test_it_rejects_a_malformed_success_rule_at_the_field(db, rule, message):
+    assert errors_of(success_rule=rule) == {"success_rule": [message]}
+
+
+@pytest.mark.parametrize("path", ["$.id", "$.messages[*].id", '$["message ids"][0]'])
+def test_it_accepts_a_provider_message_id_path(db, path):
+    config = form_config(message_id_path=f" {path} ")
+
+    assert config["message_id_path"] == path
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("messages[*].id", "A JSON path starts with $, e.g. $.messages[*].id."),
+        (
+            "$.messages[*].id == 1",
+            "Unexpected ' == 1' at character 17: a path continues with .key, [\"key\"], [0] "
+            "or [*].",
+        ),
+        (
+            "$.a[-1]",
+            "Unexpected '[-1]' at character 4: a path continues with .key, [\"key\"], [0] or [*].",
+        ),
+    ],
+)
+def test_it_rejects_a_malformed_provider_message_id_path_at_the_field(db, path, message):
+    assert errors_of(message_id_path=path) == {"message_id_path": [message]}
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("0.1", 0.1), ("5", 5.0), ("10000", 10000.0)])
+def test_it_accepts_a_rate_limit_from_0_1_to_10000(db, typed, saved):
+    assert form_config(rate_limit=typed)["rate_limit"] == saved
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0", "Ensure this value is greater than or equal to 0.1."),
+        ("0.05", "Ensure this value is greater than or equal to 0.1."),
+        ("-3", "Ensure this value is greater than or equal to 0.1."),
+        ("10000.5", "Ensure this value is less than or equal to 10000."),
+        ("fast", "Enter a number."),
+        ("inf", "Enter a number."),
+        ("nan", "Enter a number."),
+    ],
+)
+def test_it_rejects_a_rate_limit_outside_0_1_to_10000(db, typed, message):
+    assert errors_of(rate_limit=typed) == {"rate_limit": [message]}
+
+
+def test_it_saves_blank_response_and_pacing_fields_as_no_mapping_and_no_limit(db):
+    config = form_config(success_rule="   ", message_id_path="", rate_limit="")
+
+    assert (config["success_rule"], config["message_id_path"], config["rate_limit"]) == (
+        "",
+        "",
+        None,
+    )
+
+
+def test_it_prefills_and_keeps_the_response_and_pacing_fields(db):
+    provider = create_generic(
+        success_rule='$.status == "ok"', message_id_path="$.messages[*].id", rate_limit="2.5"
+    )
+    form = GenericProviderForm(provider=provider)
+
+    assert form["success_rule"].value() == '$.status == "ok"'
+    assert form["message_id_path"].value() == "$.messages[*].id"
+    assert form["rate_limit"].value() == 2.5
+
+
+def test_it_edits_a_provider_saved_before_the_response_and_pacing_fields_existed(db):
+    provider = create_generic()
+    for key in ("success_rule", "message_id_path", "rate_limit"):
+        del provider.config[key]
+    provider.save()
+    form = GenericProviderForm(provider=provider)
+
+    assert [form[name].value() for name in ("success_rule", "message_id_path", "rate_limit")] == [
+        None,
+        None,
+        None,
+    ]
+    assert 'name="success_rule"' in str(form["success_rule"])
+    assert "value=" not in str(form["success_rule"])
+    resaved = form_for(provider)
+    assert resaved.is_valid(), resaved.errors
+    config = services.save_from_form(resaved, None).config
+    assert (config["success_rule"], config["message_id_path"], config["rate_limit"]) == (
+        "",
+        "",
+        None,
+    )
+
+
 # --- configuration ------------------------------------------------------------------------
 
 
@@ -703,6 +827,9 @@ def test_it_builds_the_configuration_of_a_get_provider(db):
         "batch_key": "",
         "records_per_batch": None,
         "number_format": "e164_no_plus",
+        "success_rule": "",
+        "message_id_path": "",
+        "rate_limit": None,
     }
 
 
@@ -735,6 +862,9 @@ def test_it_builds_the_configuration_of_a_post_key_value_provider(db):
         "batch_key": "",
         "records_per_batch": None,
         "number_format": "national",
+        "success_rule": "",
+        "message_id_path": "",
+        "rate_limit": None,
     }
 
 
@@ -762,6 +892,9 @@ def test_it_builds_the_configuration_of_a_post_json_provider(db):
         "batch_key": "",
         "records_per_batch": None,
         "number_format": "e164",
+        "success_rule": "",
+        "message_id_path": "",
+        "rate_limit": None,
     }
 
 
@@ -785,6 +918,9 @@ def test_it_builds_the_configuration_of_a_batched_json_provider(db):
         "batch_key": "msgs",
         "records_per_batch": 250,
         "number_format": "e164",
+        "success_rule": "",
+        "message_id_path": "",
+        "rate_limit": None,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -214,9 +215,11 @@ def test_it_honours_retry_after_on_429(httpserver):
 
 def test_it_treats_a_timeout_as_retryable(httpserver, settings):
     settings.HTTP_READ_TIMEOUT = 0.2
+    answered = threading.Event()
 
     def slow(request):
         time.sleep(0.6)
+        answered.set()
         return Response("late")
 
     httpserver.expect_request("/send").respond_with_handler(slow)
@@ -225,6 +228,7 @@ def test_it_treats_a_timeout_as_retryable(httpserver, settings):
 
     assert not result.ok and result.retryable
     assert result.error.startswith("Request timed out")
+    answered.wait(2)  # the server's late answer must not land in the next test's log
 
 
 def test_it_treats_a_refused_connection_as_retryable(httpserver):
@@ -262,6 +266,128 @@ def test_it_masks_secrets_wherever_they_appear_in_the_shown_request(httpserver):
     assert shown.headers["X-Api-Key"] == MASK
     assert shown.headers["X-Trace"] == "t"
     assert "pa55" not in shown.body and MASK in shown.body
+
+
+# --- response mapping ---------------------------------------------------------------------
+
+
+def test_it_fails_a_200_answer_that_does_not_match_the_success_rule(httpserver):
+    httpserver.expect_request("/send").respond_with_data(
+        '{"status": "error", "reason": "bad"}', content_type="application/json"
+    )
+    config = generic_config(httpserver, success_rule='$.status == "ok"')
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert (result.ok, result.retryable, result.status) == (False, False, 200)
+    assert result.error == (
+        'Answer did not match the success rule: {"status": "error", "reason": "bad"}'
+    )
+    assert result.body == '{"status": "error", "reason": "bad"}'
+    assert result.provider_message_ids == ()
+    assert result.request is not None
+
+
+def test_it_keeps_300_characters_of_an_answer_that_does_not_match(httpserver):
+    body = "E" * 5000
+    httpserver.expect_request("/send").respond_with_data(body)
+    config = generic_config(httpserver, success_rule="^OK")
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert result.error == "Answer did not match the success rule: " + "E" * 300
+    assert not result.ok and not result.retryable
+
+
+def test_it_succeeds_when_the_answer_matches_the_success_rule(httpserver):
+    httpserver.expect_request("/send").respond_with_json({"status": "ok", "id": 981})
+    config = generic_config(httpserver, success_rule='$.status == "ok"', message_id_path="$.id")
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert (result.ok, result.status, result.error) == (True, 200, "")
+    assert result.provider_message_ids == ("981",)
+
+
+@pytest.mark.parametrize(("answer", "ok"), [("OK queued=1", True), ("ERR no credit", False)])
+def test_it_applies_a_regular_expression_rule_to_the_raw_answer(httpserver, answer, ok):
+    httpserver.expect_request("/send").respond_with_data(answer)
+    config = generic_config(httpserver, success_rule=r"^OK queued=\d+")
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert (result.ok, result.retryable, result.status) == (ok, False, 200)
+
+
+def test_it_applies_the_rule_to_the_whole_answer_not_the_part_kept(httpserver):
+    padding = "x" * 3000
+    httpserver.expect_request("/send").respond_with_json(
+        {"padding": padding, "status": "ok", "results": [{"id": "late-1"}]}
+    )
+    config = generic_config(
+        httpserver, success_rule='$.status == "ok"', message_id_path="$.results[*].id"
+    )
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert result.ok and result.provider_message_ids == ("late-1",)
+    assert len(result.body) == 2000
+
+
+def test_it_stores_the_provider_ids_of_a_batch_in_order(httpserver):
+    httpserver.expect_request("/send").respond_with_json(
+        {"results": [{"id": "p-3"}, {"id": "p-1"}, {"id": 2}]}
+    )
+    config = generic_config(
+        httpserver,
+        json_body=BATCH_JSON,
+        batching=True,
+        batch_key="msgs",
+        records_per_batch=100,
+        message_id_path="$.results[*].id",
+    )
+
+    (result,) = send_all(sender(config, hid="H"), messages(3))
+
+    assert result.ok
+    assert result.provider_message_ids == ("p-3", "p-1", "2")
+    assert len(json.loads(httpserver.log[0][0].data)["msgs"]) == 3
+
+
+def test_it_stores_no_provider_ids_when_a_batch_answer_has_fewer(httpserver):
+    httpserver.expect_request("/send").respond_with_json({"results": [{"id": "only"}]})
+    config = generic_config(
+        httpserver,
+        json_body=BATCH_JSON,
+        batching=True,
+        batch_key="msgs",
+        records_per_batch=100,
+        message_id_path="$.results[*].id",
+    )
+
+    (result,) = send_all(sender(config, hid="H"), messages(3))
+
+    assert result.ok and result.provider_message_ids == ()
+
+
+def test_it_does_not_apply_the_success_rule_to_an_error_status(httpserver):
+    httpserver.expect_request("/send").respond_with_data('{"status": "ok"}', status=503)
+    config = generic_config(httpserver, success_rule='$.status == "ok"', message_id_path="$.id")
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert (result.ok, result.retryable) == (False, True)
+    assert result.error == 'HTTP 503: {"status": "ok"}'
+
+
+def test_it_reports_a_malformed_saved_rule_instead_of_crashing(httpserver):
+    httpserver.expect_request("/send").respond_with_data("OK")
+    config = generic_config(httpserver, success_rule="$..status")
+
+    (result,) = send_all(sender(config), messages(1))
+
+    assert (result.ok, result.retryable, result.status) == (False, False, 200)
+    assert result.error.startswith("Response mapping is invalid: Unexpected '..status'")
 
 
 # --- Twilio --------------------------------------------------------------------------------

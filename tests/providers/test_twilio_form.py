@@ -215,6 +215,7 @@ def test_it_saves_a_custom_callback_url_in_the_config(db):
         "from_number": "+14155550123",
         "service_sid": "",
         "template_id_required": False,
+        "rate_limit": None,
     }
     assert twilio.callback_url_of(provider.config, provider.callback_url) == RELAY
     form = TwilioProviderForm(provider=provider)
@@ -250,3 +251,40 @@ def test_it_saves_the_template_id_choice(db):
     provider = create_twilio(template_id_required=True)
 
     assert provider.config["template_id_required"] is True
+
+
+# --- Rate limit ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"), [("", None), ("0.1", 0.1), ("40", 40.0), ("10000", 10000.0)]
+)
+def test_it_saves_the_rate_limit(db, typed, saved):
+    provider = create_twilio(rate_limit=typed)
+
+    assert provider.config["rate_limit"] == saved
+    assert TwilioProviderForm(provider=provider)["rate_limit"].value() == saved
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0", "Ensure this value is greater than or equal to 0.1."),
+        ("-1", "Ensure this value is greater than or equal to 0.1."),
+        ("10001", "Ensure this value is less than or equal to 10000."),
+        ("lots", "Enter a number."),
+    ],
+)
+def test_it_rejects_a_rate_limit_outside_0_1_to_10000(db, typed, message):
+    assert errors_of(rate_limit=typed) == {"rate_limit": [message]}
+
+
+def test_it_edits_a_provider_saved_before_the_rate_limit_existed(db):
+    provider = create_twilio()
+    del provider.config["rate_limit"]
+    provider.save()
+
+    assert TwilioProviderForm(provider=provider)["rate_limit"].value() is None
+    form = form_for(provider)
+    assert form.is_valid(), form.errors
+    assert services.save_from_form(form, None).config["rate_limit"] is None
