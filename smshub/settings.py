@@ -167,7 +167,7 @@ BLOCK_PRIVATE_ADDRESSES = env.bool("BLOCK_PRIVATE_ADDRESSES", default=False)
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
 
 # Dispatch (campaigns/dispatch.py, SPEC §3.4). Retries: attempt n waits about
-# BASE × 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.
+# BASE * 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.
 DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
 DISPATCH_BACKOFF_BASE = env.float("DISPATCH_BACKOFF_BASE", default=20.0)
 DISPATCH_BACKOFF_MAX = env.float("DISPATCH_BACKOFF_MAX", default=900.0)
