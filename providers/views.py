@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
@@ -65,6 +66,8 @@ def _setup_form(request, kind, provider):
         "kind": kind,
         "provider": provider,
         "test_form": TestSmsForm(custom_tokens=saved_tokens, prefix="test"),
+        "auth_retry_minutes": f"{settings.DISPATCH_AUTH_RETRY_INTERVAL / 60:g}",
+        "auth_window_minutes": f"{settings.DISPATCH_AUTH_RETRY_WINDOW / 60:g}",
     }
     if request.method != "POST":
         form = form_class(provider=provider)

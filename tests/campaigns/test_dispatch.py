@@ -16,7 +16,7 @@ from werkzeug import Response
 from campaigns import dispatch, services
 from campaigns.models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
 from providers import message_ids
-from providers.models import Provider
+from providers.models import Provider, ProviderPace
 from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio
 
 from .helpers import BATCH_JSON, make_due, numbers, run, sending_campaign, states
@@ -411,3 +411,43 @@ def test_a_group_costs_the_same_queries_whatever_its_size(
 
     assert len(large_queries.captured_queries) == len(small_queries.captured_queries)
     assert states(large) == {MessageState.SENT: 1000}
+
+
+def test_it_paces_a_rate_limited_provider_through_the_shared_slots(httpserver):
+    httpserver.expect_request("/sms").respond_with_json({"ok": True})
+    provider = generic(httpserver, rate_limit="1000")
+    campaign = sending_campaign(provider, 5)
+    before = time.time()
+
+    run(campaign)
+
+    pace = ProviderPace.objects.get(provider=provider)
+    assert before + 5 / 1000 <= pace.next_slot <= time.time() + 5 / 1000
+    assert states(campaign) == {MessageState.SENT: 5}
+
+
+def test_the_provider_pages_show_its_health(admin_client, httpserver):
+    httpserver.expect_request("/token").respond_with_data("down", status=503)
+    provider = oauth_provider(httpserver)
+    run(sending_campaign(provider, 1))
+
+    setup = admin_client.get(provider.get_absolute_url()).content.decode()
+    listing = admin_client.get("/settings/channels/sms/providers/").content.decode()
+
+    assert "Authentication failing</strong> since" in setup
+    assert "tried again every 2 minutes, for up to 60 minutes" in setup
+    assert "Authentication failing</span>" in listing
+    assert "Authentication failing: token endpoint answered HTTP 503" in listing
+
+
+def test_the_provider_list_shows_the_last_error_and_when(admin_client, httpserver):
+    httpserver.expect_request("/sms").respond_with_data("no credit left", status=402)
+    provider = generic(httpserver)
+    run(sending_campaign(provider, 1))
+
+    listing = admin_client.get("/settings/channels/sms/providers/").content.decode()
+    setup = admin_client.get(provider.get_absolute_url()).content.decode()
+
+    assert "HTTP 402: no credit left" in listing
+    assert '<span class="muted">now</span>' in listing
+    assert "Last error now" in setup
