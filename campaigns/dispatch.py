@@ -22,18 +22,11 @@ from django.db.models import F, Min, Q, Value
 from django.db.models.functions import Coalesce, Concat, Right
 from django.utils import timezone
 
-from providers import message_ids, pacing, registry
+from providers import pacing, registry
 from providers.base import ERROR_KEPT, SendResult
 from providers.models import Provider
-from providers.payloads import OutgoingMessage, UnsafeHeader
-from providers.templating import (
-    BODY,
-    CAMPAIGN_ID,
-    MESSAGE_ID,
-    TEMPLATE_ID,
-    TEMPLATE_VARIABLES,
-    MissingReplacement,
-)
+from providers.payloads import OutgoingMessage, UnsafeHeader, campaign_values, message_values
+from providers.templating import MissingReplacement
 
 from . import bulk
 from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
@@ -80,7 +73,12 @@ class Dispatch:
             config,
             secrets or {},
             callback_url=self.provider.callback_url,
-            campaign_values=campaign_values(campaign),
+            campaign_values=campaign_values(
+                str(campaign.pk),
+                template_id=campaign.template_id,
+                template_variables=campaign.template_variables,
+                custom=campaign.custom_values,
+            ),
             session_key=f"provider-{self.provider.pk}",
         )
         batched = bool(config.get("batching") and config.get("batch_key"))
@@ -97,20 +95,6 @@ class Dispatch:
             .first()
         )
         return cls(campaign) if campaign else None
-
-
-def campaign_values(campaign: Campaign) -> dict:
-    """Replacements shared by every message of the campaign (SPEC §3.1)."""
-    return {
-        TEMPLATE_ID: campaign.template_id,
-        TEMPLATE_VARIABLES: campaign.template_variables,
-        CAMPAIGN_ID: str(campaign.pk),
-        **campaign.custom_values,
-    }
-
-
-def message_values(campaign: Campaign, message_id: int, values: dict | None) -> dict:
-    return {BODY: campaign.body, MESSAGE_ID: message_ids.sign(message_id), **(values or {})}
 
 
 # --- the loop -------------------------------------------------------------------------------
@@ -164,7 +148,7 @@ def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Cla
 def send_claimed(dispatch: Dispatch, claimed: Sequence[Claimed]) -> list[Attempt]:
     """Render the claimed messages into requests and send them, pacing each request."""
     outgoing = [
-        OutgoingMessage(c.id, c.to, message_values(dispatch.campaign, c.id, c.values))
+        OutgoingMessage(c.id, c.to, message_values(c.id, dispatch.campaign.body, c.values))
         for c in claimed
     ]
     all_ids = tuple(c.id for c in claimed)

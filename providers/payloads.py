@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import phonenumbers
 
+from . import message_ids
 from .kinds.generic import (
     BODY_JSON,
     GET,
@@ -21,7 +22,17 @@ from .kinds.generic import (
     NUMBER_NATIONAL,
     POST,
 )
-from .templating import TO, parse_json_template, render_tree, substitute
+from .templating import (
+    BODY,
+    CAMPAIGN_ID,
+    MESSAGE_ID,
+    TEMPLATE_ID,
+    TEMPLATE_VARIABLES,
+    TO,
+    parse_json_template,
+    render_tree,
+    substitute,
+)
 
 JSON_CONTENT_TYPE = "application/json"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -48,6 +59,31 @@ class OutboundRequest:
     headers: dict[str, str]
     body: bytes | None
     message_ids: tuple[int, ...]
+
+
+def campaign_values(
+    campaign_id: str,
+    *,
+    template_id: str = "",
+    template_variables: str = "",
+    custom: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The replacements every message of one send shares (SPEC §3.1): with batching, the
+    only ones the global part of the payload and the headers may use."""
+    return {
+        TEMPLATE_ID: template_id,
+        TEMPLATE_VARIABLES: template_variables,
+        CAMPAIGN_ID: campaign_id,
+        **(custom or {}),
+    }
+
+
+def message_values(
+    message_id: int, body: str, personal: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One message's own replacements: its body, its signed `$$MessageID` (SPEC §3.3) and
+    its recipient's custom values."""
+    return {BODY: body, MESSAGE_ID: message_ids.sign(message_id), **(personal or {})}
 
 
 def format_number(e164: str, number_format: str) -> str:

@@ -7,20 +7,13 @@ from django.utils import timezone
 
 from audit import services as audit
 
-from . import message_ids, registry
+from . import registry
 from .base import SendResult
 from .forms import ProviderForm
 from .masking import SENSITIVE_HEADER
 from .models import Provider, new_callback_token
-from .payloads import OutgoingMessage, UnsafeHeader
-from .templating import (
-    BODY,
-    CAMPAIGN_ID,
-    MESSAGE_ID,
-    TEMPLATE_ID,
-    TEMPLATE_VARIABLES,
-    MissingReplacement,
-)
+from .payloads import OutgoingMessage, UnsafeHeader, campaign_values, message_values
+from .templating import MissingReplacement
 
 # Message ids start at 1: a test SMS carries the id 0, which no message has.
 TEST_MESSAGE_ID = 0
@@ -150,22 +143,16 @@ def send_test_sms(
     Works on a saved provider's configuration or on a setup form's unsaved one. The
     `$$MessageID` of a test is a valid token for no message, so its callbacks stay unmatched.
     """
-    values = {
-        BODY: message,
-        MESSAGE_ID: message_ids.sign(TEST_MESSAGE_ID),
-        TEMPLATE_ID: "",
-        TEMPLATE_VARIABLES: "",
-        CAMPAIGN_ID: "test",
-        **custom_values,
-    }
+    shared = campaign_values("test", custom=custom_values)
     sender = registry.sender_for(
         kind,
         config,
         secrets,
         callback_url=callback_url,
-        campaign_values=values,
+        campaign_values=shared,
         session_key=session_key,
     )
+    values = {**shared, **message_values(TEST_MESSAGE_ID, message)}
     outgoing = OutgoingMessage(id=TEST_MESSAGE_ID, to=to, values=values)
     try:
         request = next(iter(sender.requests([outgoing])))
