@@ -15,17 +15,21 @@ ROLES = (ADMIN, MARKETER)
 MANAGE_PROVIDERS = "providers.manage_providers"
 VIEW_PROVIDER_STATS = "providers.view_provider_stats"
 VIEW_AUDIT_LOG = "audit.view_auditentry"
+MANAGE_AUDIENCES = "audiences.manage_audiences"
+MANAGE_CAMPAIGNS = "campaigns.manage_campaigns"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ADMIN: (
         MANAGE_PROVIDERS,
+        MANAGE_AUDIENCES,
+        MANAGE_CAMPAIGNS,
         VIEW_PROVIDER_STATS,
         VIEW_AUDIT_LOG,
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
     ),
-    MARKETER: (VIEW_PROVIDER_STATS,),
+    MARKETER: (MANAGE_AUDIENCES, MANAGE_CAMPAIGNS, VIEW_PROVIDER_STATS),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from audiences.models import Audience
 from providers.models import Provider
 
 
@@ -25,7 +26,12 @@ class CampaignStatus(models.TextChoices):
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="campaigns")
+    audience = models.ForeignKey(
+        Audience, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
     body = models.TextField()
+    click_tracking = models.BooleanField(default=False)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
     template_id = models.CharField(max_length=200, blank=True, default="")
     template_variables = models.TextField(blank=True, default="")
     # Campaign-wide values of the provider's custom replacements ({"hid": "H-1"}).
@@ -48,6 +54,7 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status"], name="campaign_status")]
+        permissions = [("manage_campaigns", "Can create, send and stop campaigns")]
 
     def __str__(self) -> str:
         return self.name

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "smshub",
     "accounts",
     "providers",
+    "audiences",
     "campaigns",
     "callbacks",
     "audit",
@@ -167,6 +168,20 @@ HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
 # SSRF guard: refuse provider URLs that resolve to private or loopback addresses.
 BLOCK_PRIVATE_ADDRESSES = env.bool("BLOCK_PRIVATE_ADDRESSES", default=False)
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
+
+# Uploaded CSV files wait here for the import worker: with web and workers on several
+# machines, point it at shared storage.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"  # never served: uploads are read by workers only
+# Audiences (SPEC §4): numbers without a country code are read as numbers of this country
+# (ISO 3166 code; each import may choose another).
+DEFAULT_COUNTRY = env("DEFAULT_COUNTRY", default="US").upper()
+# A reply whose whole text, trimmed and case-folded, is one of these opts out / back in.
+OPT_OUT_KEYWORDS = env.list(
+    "OPT_OUT_KEYWORDS",
+    default=["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"],
+)
+OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
 
 # Dispatch (campaigns/dispatch.py, SPEC §3.4). Retries: attempt n waits about
 # BASE * 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("audiences/", include("audiences.urls")),
     path("settings/channels/sms/providers/", include("providers.urls")),
     path("settings/audit-log/", include("audit.urls")),
 ]

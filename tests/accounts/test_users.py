@@ -262,12 +262,18 @@ def test_it_has_the_role_groups_with_their_permissions_after_migrate(db):
     assert perms_of(ADMIN) == {
         "providers.manage_providers",
         "providers.view_provider_stats",
+        "audiences.manage_audiences",
+        "campaigns.manage_campaigns",
         "audit.view_auditentry",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
     }
-    assert perms_of(MARKETER) == {"providers.view_provider_stats"}
+    assert perms_of(MARKETER) == {
+        "audiences.manage_audiences",
+        "campaigns.manage_campaigns",
+        "providers.view_provider_stats",
+    }
 
 
 def test_it_puts_the_permissions_of_a_role_back_when_synchronised(db):
@@ -281,7 +287,11 @@ def test_it_puts_the_permissions_of_a_role_back_when_synchronised(db):
     sync_roles()
 
     assert "providers.manage_providers" in perms_of(ADMIN)
-    assert perms_of(MARKETER) == {"providers.view_provider_stats"}
+    assert perms_of(MARKETER) == {
+        "audiences.manage_audiences",
+        "campaigns.manage_campaigns",
+        "providers.view_provider_stats",
+    }
     assert Group.objects.count() == 2
 
 
