@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db import connection
 
-from .models import Message
+from audiences.models import Contact, OptOut
+
+from .models import Campaign, Message, MessageState, SkipReason
 
 
 def set_provider_message_ids(pairs: list[tuple[int, str]]) -> None:
@@ -26,3 +28,41 @@ def set_provider_message_ids(pairs: list[tuple[int, str]]) -> None:
                 f"UPDATE {table} SET provider_message_id = %s WHERE id = %s",
                 [(value[:200], message_id) for message_id, value in pairs],
             )
+
+
+def insert_messages_from_audience(campaign: Campaign, now) -> int:
+    """One message per contact of the campaign's audience, in one INSERT … SELECT: queued,
+    or skipped (opted out) when the number is in OptOut. The contact's attributes are copied,
+    so a message says what its campaign said when it started. Returns the rows inserted."""
+    if campaign.audience_id is None:
+        return 0
+    qn = connection.ops.quote_name
+    when = connection.ops.adapt_datetimefield_value(now)
+    sql = f"""
+        INSERT INTO {qn(Message._meta.db_table)}
+            (campaign_id, provider_id, {qn("to")}, {qn("values")}, state, reason, attempts,
+             next_attempt_at, last_error, provider_message_id, created_at)
+        SELECT %s, %s, c.phone, c.attributes,
+               CASE WHEN o.phone IS NULL THEN %s ELSE %s END,
+               CASE WHEN o.phone IS NULL THEN '' ELSE %s END,
+               0,
+               CASE WHEN o.phone IS NULL THEN %s ELSE NULL END,
+               '', '', %s
+        FROM {qn(Contact._meta.db_table)} c
+        LEFT JOIN {qn(OptOut._meta.db_table)} o ON o.phone = c.phone
+        WHERE c.audience_id = %s
+        ORDER BY c.id
+    """
+    params = [
+        campaign.pk,
+        campaign.provider_id,
+        MessageState.QUEUED,
+        MessageState.SKIPPED,
+        SkipReason.OPTED_OUT,
+        when,
+        when,
+        campaign.audience_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

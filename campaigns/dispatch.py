@@ -25,10 +25,11 @@ from django.utils import timezone
 from providers import pacing, registry
 from providers.base import ERROR_KEPT, SendResult
 from providers.models import Provider
-from providers.payloads import OutgoingMessage, UnsafeHeader, campaign_values, message_values
+from providers.payloads import OutgoingMessage, UnsafeHeader
 from providers.templating import MissingReplacement
 
 from . import bulk
+from .compose import Composer
 from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
 from .retry import Decision, decide
 
@@ -68,17 +69,13 @@ class Dispatch:
         secrets = self.provider.readable_secrets()
         self.credentials_lost = secrets is None
         config = self.provider.config
+        self.composer = Composer(campaign)
         self.sender = registry.sender_for(
             self.provider.kind,
             config,
             secrets or {},
             callback_url=self.provider.callback_url,
-            campaign_values=campaign_values(
-                str(campaign.pk),
-                template_id=campaign.template_id,
-                template_variables=campaign.template_variables,
-                custom=campaign.custom_values,
-            ),
+            campaign_values=self.composer.shared_values,
             session_key=f"provider-{self.provider.pk}",
         )
         batched = bool(config.get("batching") and config.get("batch_key"))
@@ -147,16 +144,17 @@ def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Cla
 
 def send_claimed(dispatch: Dispatch, claimed: Sequence[Claimed]) -> list[Attempt]:
     """Render the claimed messages into requests and send them, pacing each request."""
-    outgoing = [
-        OutgoingMessage(c.id, c.to, message_values(c.id, dispatch.campaign.body, c.values))
-        for c in claimed
-    ]
     all_ids = tuple(c.id for c in claimed)
     if dispatch.credentials_lost:
         return [Attempt(all_ids, SendResult(ok=False, error=CREDENTIALS_LOST, auth_failed=True))]
     try:
+        outgoing = [
+            OutgoingMessage(c.id, c.to, dispatch.composer.message_values(c.id, c.values))
+            for c in claimed
+        ]
         requests = list(dispatch.sender.requests(outgoing))
     except (MissingReplacement, UnsafeHeader, ValueError, phonenumbers.NumberParseException) as exc:
+        # personalize.TemplateError is a ValueError too.
         failure = SendResult(ok=False, error=f"The message could not be rendered: {exc}")
         return [Attempt(all_ids, failure, rendered=False)]
     attempts = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from audiences.models import Audience
 from providers.models import Provider
@@ -25,9 +26,12 @@ class CampaignStatus(models.TextChoices):
 
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="campaigns")
+    # A deleted provider takes its messages with it (SPEC §2.3); the stopped campaign stays.
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="campaigns"
+    )
     audience = models.ForeignKey(
-        Audience, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+        Audience, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="campaigns"
     )
     body = models.TextField()
     click_tracking = models.BooleanField(default=False)
@@ -44,10 +48,13 @@ class Campaign(models.Model):
     recent_outcomes = models.TextField(blank=True, default="")
     # Last time a worker recorded progress; the sweeper re-enqueues a campaign that went quiet.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set in the transaction that created the messages, so they are created exactly once.
+    prepared_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)  # messages created, skipped included
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DB_SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -58,6 +65,9 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:detail", args=[self.pk])
 
 
 class MessageState(models.TextChoices):
@@ -79,6 +89,13 @@ class DispatchReason(models.TextChoices):
     BLOCKED = "blocked", "Address not allowed"
 
 
+class SkipReason(models.TextChoices):
+    """Why a message was never handed to the provider."""
+
+    OPTED_OUT = "opted_out", "Opted out"
+    CAMPAIGN_STOPPED = "campaign_stopped", "Campaign stopped"
+
+
 class Message(models.Model):
     """One recipient of one campaign.
 
@@ -88,10 +105,12 @@ class Message(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="messages")
+    # Deleted by the database with their campaign or provider: millions of rows must not go
+    # through Django's delete collector.
+    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="messages")
+    provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="messages")
     to = models.CharField(max_length=20)  # E.164
-    # Per-recipient replacement values (personalised custom tokens), if any.
+    # The recipient's contact attributes when the campaign started (personalisation).
     values = models.JSONField(null=True, blank=True)
     state = models.CharField(
         max_length=20, choices=MessageState.choices, default=MessageState.QUEUED
@@ -124,3 +143,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to} ({self.state})"
+
+
+class LinkClick(models.Model):
+    """A visit to a tracked link (SPEC §4.1): every click is kept; unique clicks are the
+    distinct messages."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.DB_CASCADE, related_name="clicks")
+    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="clicks")
+    link_index = models.PositiveSmallIntegerField()
+    url = models.URLField(max_length=2000)
+    clicked_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "clicked_at"], name="click_campaign_time")]
+
+    def __str__(self) -> str:
+        return f"click on {self.url}"

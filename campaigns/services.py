@@ -7,20 +7,45 @@ worker never looks for messages that are not there yet.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from .models import Campaign, CampaignStatus, Message, MessageState
+from providers.services import TEST_MESSAGE_ID, send_test_sms
+from providers.templating import BODY
+
+from . import bulk, personalize
+from .compose import Composer
+from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
+
+STOPPABLE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
 
 INSERT_BATCH = 5000
 
 
+def save_draft(form, user, campaign: Campaign | None = None) -> Campaign:
+    """Create or update a draft from a valid CampaignForm."""
+    data = form.cleaned_data
+    campaign = campaign or Campaign(created_by=user)
+    campaign.name = data["name"]
+    campaign.provider = data["provider"]
+    campaign.audience = data["audience"]
+    campaign.body = data["body"]
+    campaign.template_id = data["template_id"]
+    campaign.template_variables = data["template_variables"]
+    campaign.custom_values = form.custom_values()
+    campaign.click_tracking = data["click_tracking"]
+    campaign.save()
+    return campaign
+
+
 def queue_messages(campaign: Campaign, recipients: Iterable[tuple[str, dict | None]]) -> int:
-    """Add one queued message per (E.164 number, per-recipient values); returns how many."""
+    """Add one queued message per (E.164 number, contact attributes) and mark the campaign
+    prepared; returns how many. (Campaigns with an audience use `prepare` instead.)"""
     now = timezone.now()
     count = 0
     batch: list[Message] = []
@@ -37,7 +62,9 @@ def queue_messages(campaign: Campaign, recipients: Iterable[tuple[str, dict | No
         if len(batch) == INSERT_BATCH:
             count += _insert(batch)
             batch = []
-    return count + _insert(batch)
+    count += _insert(batch)
+    Campaign.objects.filter(pk=campaign.pk).update(prepared_at=now, recipients=count)
+    return count
 
 
 def _insert(batch: list[Message]) -> int:
@@ -46,14 +73,60 @@ def _insert(batch: list[Message]) -> int:
 
 
 @transaction.atomic
-def start(campaign: Campaign) -> None:
-    """Begin sending the campaign's queued messages."""
+def launch(campaign: Campaign) -> bool:
+    """Send now (a draft) or at its time (a scheduled campaign): Sending, then a worker
+    creates the messages and hands them out. False if it was not a draft or scheduled."""
     now = timezone.now()
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.SENDING, started_at=now, heartbeat_at=now, pause_reason=""
+    launched = Campaign.objects.filter(
+        pk=campaign.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
+    ).update(status=CampaignStatus.SENDING, started_at=now, heartbeat_at=now, pause_reason="")
+    if launched:
+        campaign.status = CampaignStatus.SENDING
+        transaction.on_commit(partial(prepare_later, campaign.pk))
+    return bool(launched)
+
+
+def prepare_later(campaign_id: int) -> None:
+    """Have a worker create the campaign's messages (a million contacts take seconds)."""
+    from .tasks import prepare  # tasks import this module
+
+    prepare.delay(campaign_id)
+
+
+@transaction.atomic
+def schedule(campaign: Campaign, when) -> bool:
+    """A draft waits until `when`; Celery beat launches it (`launch_due`)."""
+    scheduled = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+        status=CampaignStatus.SCHEDULED, scheduled_at=when
     )
-    campaign.status = CampaignStatus.SENDING
-    transaction.on_commit(partial(enqueue, campaign.pk))
+    return bool(scheduled)
+
+
+def launch_due() -> int:
+    """Launch every scheduled campaign whose time has come; returns how many. The schedule
+    lives in the database, so it survives restarts; launching twice is impossible."""
+    due = Campaign.objects.filter(
+        status=CampaignStatus.SCHEDULED, scheduled_at__lte=timezone.now()
+    )
+    return sum(launch(campaign) for campaign in due)
+
+
+def prepare(campaign_id: int) -> int:
+    """Create the campaign's messages from its audience in one INSERT … SELECT (opted-out
+    numbers become Skipped), exactly once, then hand them to workers. Returns how many
+    messages were created (0 when already prepared)."""
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Campaign.objects.filter(
+            pk=campaign_id, status=CampaignStatus.SENDING, prepared_at__isnull=True
+        ).update(prepared_at=now)
+        created = 0
+        if claimed:
+            campaign = Campaign.objects.get(pk=campaign_id)
+            created = bulk.insert_messages_from_audience(campaign, now)
+            Campaign.objects.filter(pk=campaign_id).update(recipients=created)
+    enqueue(campaign_id)
+    return created
 
 
 @transaction.atomic
@@ -78,12 +151,21 @@ def resume(campaign: Campaign) -> None:
 def stop(campaign: Campaign, reason: str) -> int:
     """Stop for good: messages not yet handed over become Skipped with the reason; messages
     in flight finish. Returns how many were skipped."""
-    Campaign.objects.filter(
-        pk=campaign.pk, status__in=[CampaignStatus.SENDING, CampaignStatus.PAUSED]
-    ).update(status=CampaignStatus.STOPPED, finished_at=timezone.now(), pause_reason=reason)
-    return Message.objects.filter(campaign=campaign, next_attempt_at__isnull=False).update(
-        state=MessageState.SKIPPED, reason="campaign_stopped", next_attempt_at=None
+    Campaign.objects.filter(pk=campaign.pk, status__in=STOPPABLE).update(
+        status=CampaignStatus.STOPPED, finished_at=timezone.now(), pause_reason=reason
     )
+    return Message.objects.filter(campaign=campaign, next_attempt_at__isnull=False).update(
+        state=MessageState.SKIPPED, reason=SkipReason.CAMPAIGN_STOPPED, next_attempt_at=None
+    )
+
+
+def stop_for_provider(provider, reason: str) -> int:
+    """Archiving or deleting a provider stops its scheduled and running campaigns (SPEC
+    §2.3); returns how many."""
+    campaigns = list(Campaign.objects.filter(provider=provider, status__in=STOPPABLE))
+    for campaign in campaigns:
+        stop(campaign, reason)
+    return len(campaigns)
 
 
 def enqueue(campaign_id: int) -> int:
@@ -112,7 +194,82 @@ def finish_if_done(campaign_id: int) -> bool:
     if busy:
         return False
     return bool(
-        Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
-            status=CampaignStatus.SENT, finished_at=timezone.now()
-        )
+        Campaign.objects.filter(
+            pk=campaign_id, status=CampaignStatus.SENDING, prepared_at__isnull=False
+        ).update(status=CampaignStatus.SENT, finished_at=timezone.now())
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a campaign stands: messages per state, and how much of it is finished."""
+
+    queued: int
+    sending: int
+    sent: int
+    dispatch_errors: int
+    skipped: int
+    opted_out: int
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.sending + self.sent + self.dispatch_errors + self.skipped
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.dispatch_errors + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+def progress(campaign: Campaign) -> Progress:
+    """One grouped count over the campaign's messages (the campaign+state index)."""
+    counts = dict(
+        Message.objects.filter(campaign=campaign)
+        .values("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    opted_out = Message.objects.filter(
+        campaign=campaign, state=MessageState.SKIPPED, reason=SkipReason.OPTED_OUT
+    ).count()
+    return Progress(
+        queued=counts.get(MessageState.QUEUED, 0),
+        sending=counts.get(MessageState.SENDING, 0),
+        sent=counts.get(MessageState.SENT, 0),
+        dispatch_errors=counts.get(MessageState.DISPATCH_ERROR, 0),
+        skipped=counts.get(MessageState.SKIPPED, 0),
+        opted_out=opted_out,
+    )
+
+
+def send_test(campaign: Campaign, to: str):
+    """Send the campaign's message to one number now, through its provider, as a contact
+    without attributes would get it (defaults apply). Returns the provider's SendResult."""
+    provider = campaign.provider
+    composer = Composer(campaign)
+    values = composer.message_values(TEST_MESSAGE_ID, {})
+    return send_test_sms(
+        provider.kind,
+        provider.config,
+        provider.readable_secrets() or {},
+        callback_url=provider.callback_url,
+        to=to,
+        message=values[BODY],
+        custom_values={token: values[token] for token in composer.personal_tokens},
+        shared_values=composer.shared_values,
+        session_key=f"provider-{provider.pk}",
+    )
+
+
+def preview_body(body: str, attributes: dict | None) -> str:
+    """The message as one contact would get it (placeholders kept when there is no contact
+    or the text is not a valid template yet)."""
+    if attributes is None:
+        return body
+    try:
+        return personalize.render(body, attributes)
+    except personalize.TemplateError:
+        return body

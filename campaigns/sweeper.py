@@ -3,8 +3,9 @@
 1. Messages left in *sending* past DISPATCH_SENDING_TIMEOUT (their worker died mid-request)
    become Dispatch Error (outcome unknown). They are never re-sent: the provider may have
    taken them, and a duplicate SMS is worse than a visible unknown.
-2. A sending campaign with due messages and no progress for DISPATCH_STALL_AFTER seconds
-   lost its task (a killed worker, a broker that dropped it): its ranges are enqueued again.
+2. A sending campaign with due messages (or no messages yet) and no progress for
+   DISPATCH_STALL_AFTER seconds lost its task (a killed worker, a broker that dropped it):
+   its ranges (or its preparation) are enqueued again.
    A duplicate task is harmless, since claims never overlap.
 3. A sending campaign with nothing left is marked Sent.
 """
@@ -50,15 +51,19 @@ def sweep() -> SweepReport:
     quiet_since = now - timedelta(seconds=settings.DISPATCH_STALL_AFTER)
     stalled = list(
         sending.filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet_since))
-        .filter(Exists(due))
-        .values_list("pk", flat=True)
+        .filter(Q(prepared_at__isnull=True) | Exists(due))
+        .values_list("pk", "prepared_at")
     )
-    for campaign_id in stalled:
+    for campaign_id, prepared_at in stalled:
         Campaign.objects.filter(pk=campaign_id).update(heartbeat_at=now)
-        services.enqueue(campaign_id)
+        if prepared_at is None:  # its messages were never created: the prepare task was lost
+            services.prepare_later(campaign_id)
+        else:
+            services.enqueue(campaign_id)
+    stalled_ids = [campaign_id for campaign_id, _ in stalled]
 
     finished = sum(
         services.finish_if_done(campaign_id)
-        for campaign_id in sending.exclude(pk__in=stalled).values_list("pk", flat=True)
+        for campaign_id in sending.exclude(pk__in=stalled_ids).values_list("pk", flat=True)
     )
     return SweepReport(reconciled, len(stalled), finished)

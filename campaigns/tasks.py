@@ -20,3 +20,13 @@ def send_range(campaign_id: int, first_id: int, last_id: int) -> None:
 @shared_task(name="campaigns.tasks.sweep")
 def sweep() -> None:
     sweeper.sweep()
+
+
+@shared_task(name="campaigns.tasks.prepare")
+def prepare(campaign_id: int) -> None:
+    services.prepare(campaign_id)
+
+
+@shared_task(name="campaigns.tasks.launch_due")
+def launch_due() -> None:
+    services.launch_due()

@@ -52,6 +52,20 @@ def custom_tokens_of(kind: str, config: dict) -> list[str]:
     return []
 
 
+def campaign_wide_tokens(kind: str, config: dict) -> set[str]:
+    """Custom replacements that take one value for the whole campaign (SPEC §3.1)."""
+    if kind == ProviderKind.GENERIC:
+        return generic.campaign_wide_tokens(config)
+    return set()
+
+
+def template_id_required(kind: str, config: dict) -> bool:
+    """Whether campaigns through this provider must give a Template ID (SPEC §3.5, §4)."""
+    if kind == ProviderKind.TWILIO:
+        return bool(config.get("template_id_required"))
+    return generic.template_id_required(config)
+
+
 def sender_for(
     kind: str,
     config: dict,

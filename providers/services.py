@@ -101,6 +101,7 @@ def archive(provider: Provider, actor) -> None:
     if provider.is_archived:
         return
     provider.archived_at = timezone.now()
+    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was archived.")
     was_default = provider.is_default
     provider.is_default = False
     provider.save(update_fields=["archived_at", "is_default", "updated_at"])
@@ -111,12 +112,20 @@ def archive(provider: Provider, actor) -> None:
 
 @transaction.atomic
 def delete(provider: Provider, actor) -> None:
-    """Removes the provider and its credentials (its messages go with it once they exist)."""
+    """Removes the provider, its credentials and its messages (the database deletes them);
+    its campaigns stop and stay, without a provider."""
     audit.record(actor, "deleted", provider)
+    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was deleted.")
     was_default = provider.is_default
     provider.delete()
     if was_default:
         ensure_a_default()
+
+
+def _stop_campaigns(provider: Provider, reason: str) -> None:
+    from campaigns.services import stop_for_provider  # campaigns build on providers
+
+    stop_for_provider(provider, reason)
 
 
 @transaction.atomic
@@ -137,13 +146,15 @@ def send_test_sms(
     message: str,
     custom_values: dict[str, str],
     session_key: str,
+    shared_values: dict | None = None,
 ) -> SendResult:
     """Send one message synchronously and return what was sent and answered (SPEC §2.3).
 
     Works on a saved provider's configuration or on a setup form's unsaved one. The
     `$$MessageID` of a test is a valid token for no message, so its callbacks stay unmatched.
+    A campaign's test passes its own `shared_values` (template id, campaign id, …).
     """
-    shared = campaign_values("test", custom=custom_values)
+    shared = shared_values or campaign_values("test", custom=custom_values)
     sender = registry.sender_for(
         kind,
         config,
@@ -152,7 +163,7 @@ def send_test_sms(
         campaign_values=shared,
         session_key=session_key,
     )
-    values = {**shared, **message_values(TEST_MESSAGE_ID, message)}
+    values = {**shared, **message_values(TEST_MESSAGE_ID, message, custom_values)}
     outgoing = OutgoingMessage(id=TEST_MESSAGE_ID, to=to, values=values)
     try:
         request = next(iter(sender.requests([outgoing])))

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from campaigns.views import tracked_link
+
 from . import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
+    path("l/<str:code>", tracked_link, name="tracked-link"),
     path("accounts/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("audiences/", include("audiences.urls")),

@@ -71,6 +71,17 @@ def template_texts(config: dict) -> list[str]:
     return texts
 
 
+def campaign_wide_tokens(config: dict) -> set[str]:
+    """Tokens rendered once per request of a batch (headers and the JSON's global part), so
+    they take one value per campaign and cannot be personalised (SPEC §3.1)."""
+    if not (config.get("batching") and config.get("batch_key")):
+        return set()
+    parsed = parse_json_template(config.get("json_body", ""))
+    global_part = {k: v for k, v in parsed.items() if k != config["batch_key"]}
+    headers = [value for _, value in config.get("headers", [])]
+    return find_tokens([*strings_in(global_part), *headers])
+
+
 def rate_limit_field() -> forms.FloatField:
     """The optional per-provider rate limit every kind offers (SPEC §3.4)."""
     return forms.FloatField(
@@ -85,6 +96,12 @@ def rate_limit_field() -> forms.FloatField:
 def has_callbacks(config: dict) -> bool:
     """A configuration that sends `$$MessageID` can be matched by callbacks (SPEC §2.2)."""
     return MESSAGE_ID in find_tokens(template_texts(config))
+
+
+def template_id_required(config: dict) -> bool:
+    """A payload that sends $$TemplateID but no $$Body needs a template id to say anything."""
+    tokens = find_tokens(template_texts(config))
+    return TEMPLATE_ID in tokens and BODY not in tokens
 
 
 class GenericProviderForm(ProviderForm):

@@ -92,7 +92,7 @@ def test_it_fills_custom_replacements_for_the_campaign_and_per_recipient(httpser
     campaign = sending_campaign(
         provider,
         2,
-        custom_values={"hid": "H-1"},
+        custom_values={"hid": "H-1", "uid": "{uid}"},
         values=lambda i: {"uid": f"user-{i}"},
         template_id="T-9",
     )

@@ -110,7 +110,7 @@ def test_start_enqueues_id_ranges_after_commit(
     first_id = Message.objects.order_by("id").first().id
 
     with django_capture_on_commit_callbacks() as callbacks:
-        services.start(campaign)
+        services.launch(campaign)
         assert enqueued == []  # nothing is handed over before the transaction commits
     for callback in callbacks:
         callback()

@@ -69,7 +69,7 @@ def test_it_sends_2000_messages_through_two_worker_processes_exactly_once(
     campaign = campaign_of(httpserver, 2000)
     worker_factory(concurrency=2, DISPATCH_RANGE_SIZE="250")
 
-    services.start(campaign)
+    services.launch(campaign)
 
     done = wait_until(lambda: Campaign.objects.get().status == CampaignStatus.SENT, timeout=120)
     assert done, Counter(Message.objects.values_list("state", flat=True))
@@ -88,7 +88,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     campaign = campaign_of(httpserver, 600)
     first = worker_factory(concurrency=1, DISPATCH_RANGE_SIZE="100")
 
-    services.start(campaign)
+    services.launch(campaign)
     assert wait_until(lambda: len(stub.received) >= 150, timeout=60)
     first.kill()
     received_before_restart = Counter(stub.received)

@@ -82,12 +82,16 @@ class Worker:
 
     def route_here(self, monkeypatch) -> None:
         """Send the tasks this test process enqueues to the worker's queue."""
-        from campaigns.tasks import send_range
+        from campaigns.tasks import prepare, send_range
 
+        for task in (prepare, send_range):
+            monkeypatch.setattr(task, "delay", self._router(task))
+
+    def _router(self, task):
         def delay(*args):
-            return send_range.apply_async(args, queue=self.queue)
+            return task.apply_async(args, queue=self.queue)
 
-        monkeypatch.setattr(send_range, "delay", delay)
+        return delay
 
     def purge(self) -> None:
         with app.connection_for_write() as conn:
