@@ -105,9 +105,7 @@ def schedule(campaign: Campaign, when) -> bool:
 def launch_due() -> int:
     """Launch every scheduled campaign whose time has come; returns how many. The schedule
     lives in the database, so it survives restarts; launching twice is impossible."""
-    due = Campaign.objects.filter(
-        status=CampaignStatus.SCHEDULED, scheduled_at__lte=timezone.now()
-    )
+    due = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=timezone.now())
     return sum(launch(campaign) for campaign in due)
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from accounts.roles import MANAGE_CAMPAIGNS
 from audiences.models import Contact
@@ -26,9 +26,11 @@ LIVE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
 
 @marketers
 def campaign_list(request):
-    campaigns = Campaign.objects.select_related("provider", "audience").annotate(
-        sent=Count("messages", filter=Q(messages__state=MessageState.SENT))
-    ).order_by("-created_at", "-pk")
+    campaigns = (
+        Campaign.objects.select_related("provider", "audience")
+        .annotate(sent=Count("messages", filter=Q(messages__state=MessageState.SENT)))
+        .order_by("-created_at", "-pk")
+    )
     page = Paginator(campaigns, 25).get_page(request.GET.get("page"))
     return render(request, "campaigns/list.html", {"page": page})
 
@@ -123,6 +125,8 @@ def campaign_detail(request, pk: int):
         "test_form": SendTestForm(),
     }
     if request.htmx and request.GET.get("part") == "progress":
+        if not context["live"]:  # it just finished or paused: show the whole page anew
+            return HttpResponseClientRefresh()
         return render(request, "campaigns/detail.html#progress", context)
     return render(request, "campaigns/detail.html", context)
 

@@ -244,6 +244,10 @@ def test_the_campaign_page_shows_progress(marketer_client, provider, audience):
     part = marketer_client.get(f"/campaigns/{campaign.pk}/?part=progress", HTTP_HX_REQUEST="true")
     assert part.content.decode().lstrip().startswith("<section")
 
+    Campaign.objects.update(status=CampaignStatus.SENT)
+    part = marketer_client.get(f"/campaigns/{campaign.pk}/?part=progress", HTTP_HX_REQUEST="true")
+    assert part["HX-Refresh"] == "true"  # finished: the whole page shows the new status
+
 
 def test_stop_and_resume(marketer_client, provider, audience):
     campaign = Campaign.objects.create(
