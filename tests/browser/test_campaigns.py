@@ -58,6 +58,11 @@ def test_a_marketer_sends_a_personalised_tracked_campaign(marketer_page, site, h
     page.get_by_label("Message").press_sequentially(" 🌷")
     expect(counter).to_contain_text("UCS-2 because of: 🌷")
     page.get_by_label("Track link clicks").check()
+    send_at = page.get_by_label("Send at (UTC)")
+    expect(send_at).to_be_hidden()
+    page.get_by_label("Schedule for later").check()
+    expect(send_at).to_be_visible()
+    page.get_by_label("Send now").check()
     screenshot(page, "campaign-form")
 
     page.get_by_role("button", name="Send or schedule").click()
