@@ -127,6 +127,10 @@ class Message(models.Model):
     last_error = models.TextField(blank=True, default="")
     provider_message_id = models.CharField(max_length=200, blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What the provider's callbacks said last (callbacks/services.py): delivered or failed,
+    # at the time of the later of the two events.
+    outcome = models.CharField(max_length=20, blank=True, default="")
+    outcome_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

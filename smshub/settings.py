@@ -206,11 +206,21 @@ DISPATCH_STALL_AFTER = env.float("DISPATCH_STALL_AFTER", default=60.0)
 # Auto-pause: more than this share of errors among the last WINDOW attempts.
 AUTO_PAUSE_WINDOW = env.int("AUTO_PAUSE_WINDOW", default=200)
 AUTO_PAUSE_ERROR_RATE = env.float("AUTO_PAUSE_ERROR_RATE", default=0.5)
+# Callbacks (SPEC §6): the largest request accepted, and how often a stored request whose
+# processing failed is tried again (every CALLBACK_RETRY_INTERVAL seconds).
+CALLBACK_MAX_BYTES = env.int("CALLBACK_MAX_BYTES", default=5 * 1024 * 1024)
+CALLBACK_MAX_RECORDS = env.int("CALLBACK_MAX_RECORDS", default=10_000)
+CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=10)
+CALLBACK_RETRY_INTERVAL = env.float("CALLBACK_RETRY_INTERVAL", default=60.0)
 # Scheduled campaigns are launched within this many seconds of their time.
 SCHEDULE_CHECK_INTERVAL = env.float("SCHEDULE_CHECK_INTERVAL", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-dispatch": {"task": "campaigns.tasks.sweep", "schedule": DISPATCH_SWEEP_INTERVAL},
     "launch-scheduled": {"task": "campaigns.tasks.launch_due", "schedule": SCHEDULE_CHECK_INTERVAL},
+    "retry-callbacks": {
+        "task": "callbacks.tasks.retry_failed",
+        "schedule": CALLBACK_RETRY_INTERVAL,
+    },
 }
 
 # Shared by web and worker processes: OAuth 2.0 tokens of providers live here.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("audiences/", include("audiences.urls")),
+    path("callbacks/", include("callbacks.urls")),
     path("settings/channels/sms/providers/", include("providers.urls")),
     path("settings/audit-log/", include("audit.urls")),
 ]

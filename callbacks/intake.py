@@ -1,0 +1,98 @@
+"""Turning a stored callback request into events (SPEC §6.2, §6.5, §6.6).
+
+Used by the endpoint (in the transaction that stores the request), by the periodic retry of
+requests whose processing failed, and by an admin's "Reprocess".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from providers.models import Provider, ProviderKind
+
+from . import services
+from .models import CallbackRequest, RequestStatus
+from .receivers import generic
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to answer: a status code, the counts (2xx), or why the request was refused."""
+
+    status: int
+    counts: services.Counts | None = None
+    message: str = ""
+    missing_fields: tuple[str, ...] = ()
+
+
+def process(row: CallbackRequest, provider: Provider) -> Outcome:
+    """Read the request and record its events; updates `row`. Raises on our own failures
+    (the caller's transaction then stores nothing but the raw request)."""
+    try:
+        events = _events(row, provider)
+    except generic.TooManyRecords as exc:
+        outcome = Outcome(413, message=f"Payload Too Large: more than {exc.limit} records.")
+    except generic.BadCallback as exc:
+        outcome = Outcome(400, message=exc.message, missing_fields=tuple(exc.missing_fields))
+    else:
+        counts = services.record_events(provider, row, events)
+        outcome = Outcome(200, counts)
+    _finish(row, outcome)
+    return outcome
+
+
+def _events(row: CallbackRequest, provider: Provider):
+    if provider.kind == ProviderKind.TWILIO:
+        from .receivers import twilio
+
+        return twilio.parse(row, provider)
+    return generic.parse(bytes(row.body), max_records=settings.CALLBACK_MAX_RECORDS)
+
+
+def _finish(row: CallbackRequest, outcome: Outcome) -> None:
+    counts = outcome.counts
+    row.status = RequestStatus.PROCESSED if outcome.status < 300 else RequestStatus.REJECTED
+    row.response_status = outcome.status
+    row.processed_events = counts.processed if counts else 0
+    row.duplicate_events = counts.duplicates if counts else 0
+    row.unmatched_events = counts.unmatched if counts else 0
+    row.error = outcome.message
+    row.attempts += 1
+    row.processed_at = timezone.now()
+    row.save()
+
+
+def reprocess(row_id: int) -> Outcome | None:
+    """Process a stored request again (events already recorded count as duplicates)."""
+    with transaction.atomic():
+        row = (
+            CallbackRequest.objects.select_for_update()
+            .select_related("provider")
+            .filter(pk=row_id)
+            .first()
+        )
+        if row is None:
+            return None
+        return process(row, row.provider)
+
+
+def retry_failed() -> int:
+    """Reprocess the requests whose processing failed on our side (run by Celery beat)."""
+    retried = 0
+    failed = CallbackRequest.objects.filter(
+        status=RequestStatus.FAILED, attempts__lt=settings.CALLBACK_MAX_ATTEMPTS
+    ).values_list("pk", flat=True)[:100]
+    for row_id in failed:
+        try:
+            reprocess(row_id)
+        except Exception as exc:  # our bug or outage: keep it for the next run, with the reason
+            CallbackRequest.objects.filter(pk=row_id).update(
+                attempts=F("attempts") + 1, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+        retried += 1
+    return retried
