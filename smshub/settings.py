@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "audiences",
     "campaigns",
     "callbacks",
+    "sandbox",
     "audit",
 ]
 

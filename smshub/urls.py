@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from callbacks import pages as callback_pages
 from campaigns.views import tracked_link
 
 from . import views
@@ -11,10 +12,18 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("l/<str:code>", tracked_link, name="tracked-link"),
     path("accounts/", include("accounts.urls")),
+    path("campaigns/<int:pk>/events/", callback_pages.campaign_events, name="campaign-events"),
     path("campaigns/", include("campaigns.urls")),
     path("audiences/", include("audiences.urls")),
     path("callbacks/", include("callbacks.urls")),
+    path(
+        "settings/channels/sms/providers/<int:pk>/events/",
+        callback_pages.provider_events,
+        name="provider-events",
+    ),
     path("settings/channels/sms/providers/", include("providers.urls")),
+    path("settings/callbacks/", callback_pages.request_list, name="callback-requests"),
+    path("sandbox/", include("sandbox.urls")),
     path("settings/audit-log/", include("audit.urls")),
 ]
 
