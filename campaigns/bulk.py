@@ -41,13 +41,13 @@ def insert_messages_from_audience(campaign: Campaign, now) -> int:
     sql = f"""
         INSERT INTO {qn(Message._meta.db_table)}
             (campaign_id, provider_id, {qn("to")}, {qn("values")}, state, reason, attempts,
-             next_attempt_at, last_error, provider_message_id, created_at)
+             next_attempt_at, last_error, provider_message_id, outcome, created_at)
         SELECT %s, %s, c.phone, c.attributes,
                CASE WHEN o.phone IS NULL THEN %s ELSE %s END,
                CASE WHEN o.phone IS NULL THEN '' ELSE %s END,
                0,
                CASE WHEN o.phone IS NULL THEN %s ELSE NULL END,
-               '', '', %s
+               '', '', '', %s
         FROM {qn(Contact._meta.db_table)} c
         LEFT JOIN {qn(OptOut._meta.db_table)} o ON o.phone = c.phone
         WHERE c.audience_id = %s
