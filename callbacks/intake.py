@@ -17,7 +17,7 @@ from providers.models import Provider, ProviderKind
 
 from . import services
 from .models import CallbackRequest, RequestStatus
-from .receivers import generic
+from .receivers import generic, twilio
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ def process(row: CallbackRequest, provider: Provider) -> Outcome:
         outcome = Outcome(413, message=f"Payload Too Large: more than {exc.limit} records.")
     except generic.BadCallback as exc:
         outcome = Outcome(400, message=exc.message, missing_fields=tuple(exc.missing_fields))
+    except twilio.SignatureRejected as exc:
+        outcome = Outcome(403, message=exc.message)
     else:
         counts = services.record_events(provider, row, events)
         outcome = Outcome(200, counts)
@@ -48,8 +50,6 @@ def process(row: CallbackRequest, provider: Provider) -> Outcome:
 
 def _events(row: CallbackRequest, provider: Provider):
     if provider.kind == ProviderKind.TWILIO:
-        from .receivers import twilio
-
         return twilio.parse(row, provider)
     return generic.parse(bytes(row.body), max_records=settings.CALLBACK_MAX_RECORDS)
 

@@ -1,0 +1,251 @@
+"""Reading a Twilio callback (SPEC §6.6): status callbacks and inbound messages, form-encoded.
+
+Twilio signs every request with the account's auth token (`X-Twilio-Signature`). A request
+that reached our own callback URL must carry a valid signature; a request relayed from a
+custom callback URL cannot (Twilio signed it for the relay's URL), so it is taken on the
+strength of the secret callback token alone, as for Generic providers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
+from django.http import HttpResponse
+
+from providers import message_ids
+from providers.models import Provider
+
+from .. import responses
+from ..events import DELIVERED, FAILED, REPLIED, STATUS, NormalizedEvent, error_description
+from ..models import CallbackRequest, Event
+from .generic import REPLY_KEPT, BadCallback
+
+FORM = "application/x-www-form-urlencoded"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+RECEIVED = "received"  # an inbound message, not a status of one of ours
+FAILURES = ("failed", "undelivered")
+DEFAULT_PORTS = {"https": 443, "http": 80}
+DONE_DATE = re.compile(r"\d{10}")  # RawDlrDoneDate: YYMMDDhhmm, UTC
+# A repeat of a callback that carries no time of its own (Twilio's retry, a relay's replay,
+# the retry of a request we failed to process) is looked for this far around it.
+REPEAT_WINDOW = timedelta(days=1)
+
+MISMATCH = "Forbidden: the X-Twilio-Signature does not match."
+MISSING = "Forbidden: the X-Twilio-Signature header is missing."
+UNREADABLE = (
+    "Forbidden: the provider's auth token cannot be decrypted (was its ENCRYPTION_KEYS key "
+    "removed?), so the X-Twilio-Signature cannot be checked. Save the auth token again."
+)
+NO_TOKEN = "Forbidden: the provider has no auth token to check the X-Twilio-Signature with."
+
+
+class SignatureRejected(Exception):
+    """The request reached our own URL without a valid `X-Twilio-Signature` (answered 403)."""
+
+    def __init__(self, message: str = MISMATCH):
+        super().__init__(message)
+        self.message = message
+
+
+def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
+    """The request's one event, or BadCallback (malformed) or SignatureRejected (forged)."""
+    is_form = row.content_type.strip().lower() == FORM
+    params = _form(row) if is_form else {}
+    check_signature(row, provider, params)  # before saying anything about the content
+    if not is_form:
+        shown = row.content_type or "none"
+        raise BadCallback(f"Bad request. A Twilio callback is form-encoded ({FORM}), not {shown}.")
+    fields = {name: values[0] for name, values in params.items()}  # Twilio sends each once
+    status = _status(fields)
+    sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
+    missing = [
+        name for name, value in (("MessageStatus", status), ("MessageSid", sid)) if not value
+    ]
+    if status == RECEIVED and not fields.get("From", "").strip():
+        missing.append("From")
+    if missing:
+        raise BadCallback("Bad request. Some mandatory parameter was missing.", missing)
+
+    done = _done_date(fields.get("RawDlrDoneDate", ""))
+    ts = done or row.received_at
+    properties = {"status": status, "sid": sid}
+    if status == RECEIVED:
+        # Inbound: no meta even if the URL carries one; matched by the sender's number.
+        event = NormalizedEvent(
+            REPLIED,
+            ts,
+            text=fields.get("Body", "").strip()[:REPLY_KEPT],
+            from_phone=_phone(fields["From"]),
+            to_phone=fields.get("To", "").strip(),
+            properties=properties,
+        )
+    else:
+        meta = _meta(row, fields)
+        if status == DELIVERED:
+            event = NormalizedEvent(DELIVERED, ts, meta, properties=properties)
+        elif status in FAILURES:
+            code = fields.get("ErrorCode", "").strip()
+            description = error_description(code, fields.get("ErrorMessage", "").strip())
+            event = NormalizedEvent(
+                FAILED, ts, meta, code=code, description=description, properties=properties
+            )
+        else:  # queued, sending, sent, accepted, scheduled, read, canceled…: kept, not counted
+            event = NormalizedEvent(STATUS, ts, meta, properties=properties)
+    if done is None:
+        event = _as_first_seen(provider, event)
+    return [event]
+
+
+def answer(row: CallbackRequest, outcome) -> HttpResponse:
+    """An inbound message gets an empty TwiML (no automatic reply); a status callback the
+    generic JSON answer (Twilio ignores it, but it reads well in the request log)."""
+    if is_inbound(row):
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    return responses.success(outcome.counts)
+
+
+def is_inbound(row: CallbackRequest) -> bool:
+    text = bytes(row.body).decode("utf-8", errors="replace")
+    fields = {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
+    return _status(fields) == RECEIVED
+
+
+# --- signature ---------------------------------------------------------------------------------
+def check_signature(row: CallbackRequest, provider: Provider, params: dict) -> None:
+    """Raise SignatureRejected unless the request carries Twilio's signature of the URL it
+    called. Skipped when a custom callback URL is configured: Twilio then calls the relay,
+    whose URL we cannot know the signature of, and the relay calls us."""
+    if provider.config.get("custom_callback_url"):
+        return
+    given = row.signature.strip()
+    if not given:
+        raise SignatureRejected(MISSING)
+    secrets = provider.readable_secrets()
+    if secrets is None:
+        raise SignatureRejected(UNREADABLE)
+    token = secrets.get("auth_token", "")
+    if not token:
+        raise SignatureRejected(NO_TOKEN)
+    matches = [
+        hmac.compare_digest(signature(token, url, params).encode(), given.encode())
+        for url in signed_urls(row, provider)
+    ]
+    if not any(matches):
+        raise SignatureRejected(MISMATCH)
+
+
+def signature(token: str, url: str, params: dict[str, list[str]]) -> str:
+    """base64(HMAC-SHA1(auth token, URL + every POST parameter's name and value, by name))."""
+    data = url + "".join(name + value for name in sorted(params) for value in sorted(params[name]))
+    digest = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signed_urls(row: CallbackRequest, provider: Provider) -> list[str]:
+    """The URLs Twilio may have signed: our public callback URL (SITE_URL, right behind a
+    proxy) with the query it was called with, and the URL as Django saw it (right without
+    SITE_URL); each with and without the scheme's standard port, as Twilio's libraries try."""
+    ours = provider.callback_url + (f"?{row.query}" if row.query else "")
+    urls: list[str] = []
+    for url in (ours, row.url):
+        for variant in _port_variants(url) if url else ():
+            if variant not in urls:
+                urls.append(variant)
+    return urls
+
+
+def _port_variants(url: str) -> list[str]:
+    parts = urlsplit(url)
+    default = DEFAULT_PORTS.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        return [url]
+    if default is None or port not in (None, default):
+        return [url]  # a non-standard port is part of the URL Twilio called
+    if port is None:
+        other = parts._replace(netloc=f"{parts.netloc}:{default}")
+    else:
+        other = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0])
+    return [url, other.geturl()]
+
+
+# --- fields ------------------------------------------------------------------------------------
+def _form(row: CallbackRequest) -> dict[str, list[str]]:
+    try:
+        text = bytes(row.body).decode("utf-8")
+        return parse_qs(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadCallback(f"Bad request. The form body is not valid UTF-8: {exc}.") from exc
+
+
+def _status(fields: dict[str, str]) -> str:
+    """MessageStatus, or the legacy SmsStatus; an inbound message relayed without either is
+    recognised by its Body."""
+    status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
+    if not status and "Body" in fields:
+        return RECEIVED
+    return status
+
+
+def _meta(row: CallbackRequest, fields: dict[str, str]) -> str:
+    """Our StatusCallback carries `meta` in its query; a relay forwards it as a field. The
+    query wins: on our own URL it is covered by Twilio's signature."""
+    in_query = parse_qs(row.query, keep_blank_values=True).get("meta", [""])[0]
+    return (in_query or fields.get("meta", "")).strip()
+
+
+def _done_date(value: str) -> datetime | None:
+    """The carrier's done date (YYMMDDhhmm, UTC), or None when absent or not a real date."""
+    value = value.strip()
+    if not DONE_DATE.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, "%y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _phone(text: str) -> str:
+    """E.164 when the sender is written as an international number; otherwise as given
+    (short codes, alphanumeric senders, channel addresses)."""
+    text = text.strip()
+    if not text.startswith("+"):
+        return text
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(number):
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _as_first_seen(provider: Provider, event: NormalizedEvent) -> NormalizedEvent:
+    """An event without a time of its own takes the receipt time, which differs on every
+    repeat. If the same Twilio message (sid) already reported this status, reuse the time
+    recorded then, so that the repeat gets the same dedup key and counts once (SPEC §6.5)."""
+    known = Event.objects.filter(
+        provider=provider,
+        type=event.type,
+        properties__sid=event.properties["sid"],
+        properties__status=event.properties["status"],
+    )
+    if event.meta:
+        try:
+            known = known.filter(message_id=message_ids.verify(event.meta))
+        except message_ids.InvalidMessageId:
+            return event  # stored unmatched anyway: not worth a search
+    elif event.type == REPLIED:
+        known = known.filter(ts__range=(event.ts - REPEAT_WINDOW, event.ts + REPEAT_WINDOW))
+    else:
+        return event  # a status callback without meta: unmatched, not worth a search
+    first = known.order_by("ts").values_list("ts", flat=True).first()
+    return replace(event, ts=first) if first else event
