@@ -90,6 +90,8 @@ class Import(models.Model):
     merged = models.PositiveIntegerField(default=0)  # rows that updated an existing contact
     rejected = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    # Times a stalled import was started again from the top (audiences/services.py).
+    restarts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DB_SET_NULL
     )

@@ -8,12 +8,14 @@ moves it from queued to running works on it, so a redelivered task does nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import imports
@@ -147,3 +149,35 @@ def recount(audience_id: int) -> None:
     go; this makes it exact once they end)."""
     count = Contact.objects.filter(audience_id=audience_id).count()
     Audience.objects.filter(pk=audience_id).update(contact_count=count)
+
+
+MAX_RESTARTS = 3
+
+
+def restart_stalled() -> int:
+    """Start again, from the top, the imports whose worker stopped (no progress for
+    IMPORT_STALL_AFTER seconds): rows already imported merge into the same contacts, so
+    nothing is duplicated; its rejected rows are listed afresh. After MAX_RESTARTS it fails
+    with the reason instead. Run by Celery beat; returns how many were restarted."""
+    quiet_since = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_AFTER)
+    stalled = Import.objects.filter(status=ImportStatus.RUNNING, progress_at__lt=quiet_since)
+    restarted = 0
+    for job in stalled:
+        if job.restarts >= MAX_RESTARTS:
+            _fail(job, STOPPED.format(rows=f"{job.rows_read:,}"))
+            continue
+        with transaction.atomic():
+            job.rejected_rows.all().delete()
+            requeued = Import.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.QUEUED,
+                restarts=F("restarts") + 1,
+                processed_bytes=0,
+                rows_read=0,
+                added=0,
+                merged=0,
+                rejected=0,
+            )
+            if requeued:
+                transaction.on_commit(partial(enqueue, job.pk))
+                restarted += 1
+    return restarted

@@ -11,3 +11,8 @@ from . import services
 def run_import(import_id: int) -> None:
     """Import a queued CSV; a task delivered again (or after the import ended) does nothing."""
     services.run_import(import_id)
+
+
+@shared_task(name="audiences.tasks.restart_stalled")
+def restart_stalled() -> None:
+    services.restart_stalled()

@@ -27,8 +27,9 @@ marketers = permission_required(MANAGE_AUDIENCES, raise_exception=True)
 
 CONTACTS_PER_PAGE = 50
 REJECTED_SHOWN = 100
-# A running import that recorded no progress for this long is shown as stalled.
-STALLED_AFTER = timedelta(minutes=10)
+# A running import that recorded no progress for this long is shown as stalled (the sweeper
+# restarts it after IMPORT_STALL_AFTER).
+STALLED_AFTER = timedelta(minutes=2)
 
 
 @marketers

@@ -183,6 +183,8 @@ OPT_OUT_KEYWORDS = env.list(
     default=["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"],
 )
 OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
+# An import with no progress for this long lost its worker: it is started again.
+IMPORT_STALL_AFTER = env.float("IMPORT_STALL_AFTER", default=600.0)
 
 # Dispatch (campaigns/dispatch.py, SPEC §3.4). Retries: attempt n waits about
 # BASE * 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.
