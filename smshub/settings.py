@@ -215,6 +215,8 @@ CALLBACK_MAX_BYTES = env.int("CALLBACK_MAX_BYTES", default=5 * 1024 * 1024)
 CALLBACK_MAX_RECORDS = env.int("CALLBACK_MAX_RECORDS", default=10_000)
 CALLBACK_MAX_ATTEMPTS = env.int("CALLBACK_MAX_ATTEMPTS", default=10)
 CALLBACK_RETRY_INTERVAL = env.float("CALLBACK_RETRY_INTERVAL", default=60.0)
+# The sandbox provider (sandbox/) posts its simulated callbacks this many seconds after a send.
+SANDBOX_CALLBACK_DELAY = env.float("SANDBOX_CALLBACK_DELAY", default=3.0)
 # Scheduled campaigns are launched within this many seconds of their time.
 SCHEDULE_CHECK_INTERVAL = env.float("SCHEDULE_CHECK_INTERVAL", default=10.0)
 CELERY_BEAT_SCHEDULE = {

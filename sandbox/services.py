@@ -1,0 +1,185 @@
+"""The sandbox provider (SPEC §3.6): a Generic provider whose endpoint is this hub's own
+`/sandbox/sms/`, set up through the same form and service as any provider an admin adds.
+
+The sandbox provider is recognised by its `X-Sandbox-Key` header, so an admin may rename it
+or edit it like any other provider without `ensure_sandbox` losing track of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import QueryDict
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from campaigns.models import Message
+from providers import message_ids
+from providers import services as provider_services
+from providers.kinds.generic import GenericProviderForm
+from providers.models import Provider, ProviderKind
+from smshub import http
+
+from .keys import HEADER, sandbox_key
+
+NICKNAME = "Sandbox (simulated)"
+BATCH_KEY = "messages"
+RECORDS_PER_BATCH = 1000
+JSON_BODY = (
+    '{"sender": "SMSHUB", "messages": [{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}]}'
+)
+MESSAGE_ID_PATH = "$.messages[*].id"
+SUCCESS_RULE = "$.accepted"
+
+
+def endpoint() -> str:
+    return settings.SITE_URL + reverse("sandbox:send")
+
+
+def config() -> dict:
+    """The sandbox provider's configuration for the current SITE_URL and SECRET_KEY."""
+    return {
+        "request_type": "POST",
+        "endpoint": endpoint(),
+        "auth_type": "none",
+        "headers": [[HEADER, sandbox_key()]],
+        "body_format": "json",
+        "json_body": JSON_BODY,
+        "batching": True,
+        "batch_key": BATCH_KEY,
+        "records_per_batch": RECORDS_PER_BATCH,
+        "number_format": "e164",
+        "success_rule": SUCCESS_RULE,
+        "message_id_path": MESSAGE_ID_PATH,
+    }
+
+
+def form_data(nickname: str, config: dict) -> QueryDict:
+    """A Generic provider's configuration as its setup form posts it (key/value rows as
+    repeated `<name>-key`/`<name>-value`, booleans as "on")."""
+    data = QueryDict(mutable=True)
+    data["nickname"] = nickname
+    for name, value in config.items():
+        if isinstance(value, list):
+            for key, row_value in value:
+                data.appendlist(f"{name}-key", key)
+                data.appendlist(f"{name}-value", row_value)
+        elif value is True:
+            data[name] = "on"
+        elif value is not None and value is not False:
+            data[name] = str(value)
+    return data
+
+
+def is_sandbox(provider: Provider) -> bool:
+    headers = provider.config.get("headers", [])
+    return provider.kind == ProviderKind.GENERIC and any(
+        name.lower() == HEADER.lower() for name, _ in headers
+    )
+
+
+def find_provider(*, active_only: bool = False) -> Provider | None:
+    """The sandbox provider (the oldest, should an admin have copied it)."""
+    providers = Provider.objects.filter(kind=ProviderKind.GENERIC).order_by("created_at", "pk")
+    if active_only:
+        providers = providers.active()
+    return next((p for p in providers if is_sandbox(p)), None)
+
+
+def provider_for(refs: Iterable[str]) -> Provider | None:
+    """Whose messages a send request carries: the provider of the first message its refs
+    name, else (a test SMS, whose ref names no message) the sandbox provider."""
+    ids = set()
+    for ref in refs:
+        try:
+            ids.add(message_ids.verify(ref))
+        except message_ids.InvalidMessageId:
+            continue
+    provider_id = Message.objects.filter(id__in=ids).values_list("provider_id", flat=True)[:1]
+    found = Provider.objects.filter(pk__in=list(provider_id)).first()
+    return found or find_provider(active_only=True)
+
+
+@dataclass(frozen=True)
+class Ensured:
+    provider: Provider | None
+    summary: str  # one line saying what was done
+
+
+def ensure_provider(*, recreate: bool = False) -> Ensured:
+    """Create the sandbox provider on the first run; later, only keep its endpoint and key
+    in step with SITE_URL and SECRET_KEY. It becomes the default only when it is the only
+    provider (providers.services.ensure_a_default). A sandbox provider an admin deleted is
+    not brought back unless `recreate`."""
+    provider = find_provider()
+    if provider is None:
+        if _was_deleted() and not recreate:
+            return Ensured(
+                None,
+                "Sandbox provider: deleted or changed by an admin, not recreated "
+                "(manage.py ensure_sandbox --recreate brings it back).",
+            )
+        return _create()
+    if provider.is_archived:
+        return Ensured(provider, f"Sandbox provider “{provider.nickname}”: archived, left alone.")
+    return _update(provider)
+
+
+def _create() -> Ensured:
+    form = GenericProviderForm(form_data(NICKNAME, config()))
+    if not form.is_valid():
+        return Ensured(None, f"Sandbox provider “{NICKNAME}”: not created — {_errors(form)}")
+    provider = provider_services.save_from_form(form, None)
+    role = "the default provider" if provider.is_default else "another provider is the default"
+    return Ensured(provider, f"Sandbox provider “{provider.nickname}”: created ({role}).")
+
+
+def _update(provider: Provider) -> Ensured:
+    current = provider.config
+    wanted = {**current, "endpoint": endpoint(), "headers": _with_key(current.get("headers", []))}
+    changed = [name for name in ("endpoint", "headers") if wanted[name] != current.get(name)]
+    if not changed:
+        return Ensured(provider, f"Sandbox provider “{provider.nickname}”: up to date.")
+    form = GenericProviderForm(form_data(provider.nickname, wanted), provider=provider)
+    if not form.is_valid():
+        return Ensured(
+            provider, f"Sandbox provider “{provider.nickname}”: not updated — {_errors(form)}"
+        )
+    provider_services.save_from_form(form, None)
+    what = []
+    if "endpoint" in changed:
+        what.append(f"endpoint now {wanted['endpoint']}")
+    if "headers" in changed:
+        what.append("key renewed (SECRET_KEY changed)")
+    return Ensured(provider, f"Sandbox provider “{provider.nickname}”: {', '.join(what)}.")
+
+
+def _with_key(headers: list) -> list:
+    return [
+        [name, sandbox_key() if name.lower() == HEADER.lower() else value]
+        for name, value in headers
+    ]
+
+
+def _was_deleted() -> bool:
+    """The command created a sandbox provider before, and it is gone: only an admin's
+    Delete removes a provider."""
+    return AuditEntry.objects.filter(
+        action="created", object_type="provider", object_repr=NICKNAME, actor__isnull=True
+    ).exists()
+
+
+def _errors(form: GenericProviderForm) -> str:
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+def blocked_reason() -> str:
+    """Why the hub would refuse to call its own sandbox endpoint (the SSRF guard,
+    BLOCK_PRIVATE_ADDRESSES, refuses local addresses), or "" when it may."""
+    try:
+        http.check_url(endpoint())
+    except http.OutboundBlocked as exc:
+        return str(exc)
+    return ""
