@@ -23,6 +23,12 @@ urlpatterns = [
     ),
     path("settings/channels/sms/providers/", include("providers.urls")),
     path("settings/callbacks/", callback_pages.request_list, name="callback-requests"),
+    path("settings/callbacks/<int:pk>/", callback_pages.request_detail, name="callback-request"),
+    path(
+        "settings/callbacks/<int:pk>/reprocess/",
+        callback_pages.reprocess,
+        name="callback-reprocess",
+    ),
     path("sandbox/", include("sandbox.urls")),
     path("settings/audit-log/", include("audit.urls")),
 ]

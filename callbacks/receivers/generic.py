@@ -85,6 +85,8 @@ def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:
         raise BadCallback("Bad request. Some mandatory parameter was missing.", list(missing))
     if problems:
         raise BadCallback(f"Bad request. {problems[0][0].upper()}{problems[0][1:]}.")
+    if not events:
+        raise BadCallback("Bad request. The request holds no events.")
     return events
 
 
