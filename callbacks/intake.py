@@ -54,6 +54,18 @@ def _events(row: CallbackRequest, provider: Provider):
     return generic.parse(bytes(row.body), max_records=settings.CALLBACK_MAX_RECORDS)
 
 
+FINISH_FIELDS = [
+    "status",
+    "response_status",
+    "processed_events",
+    "duplicate_events",
+    "unmatched_events",
+    "error",
+    "attempts",
+    "processed_at",
+]
+
+
 def _finish(row: CallbackRequest, outcome: Outcome) -> None:
     counts = outcome.counts
     row.status = RequestStatus.PROCESSED if outcome.status < 300 else RequestStatus.REJECTED
@@ -64,7 +76,10 @@ def _finish(row: CallbackRequest, outcome: Outcome) -> None:
     row.error = outcome.message
     row.attempts += 1
     row.processed_at = timezone.now()
-    row.save()
+    if row.pk is None:
+        row.save()
+    else:  # never send the stored body back to the database
+        row.save(update_fields=FINISH_FIELDS)
 
 
 def reprocess(row_id: int) -> Outcome | None:
