@@ -54,7 +54,7 @@ def copy_baseline(campaign, count: int) -> float:
     now = timezone.now()
     columns = (
         'campaign_id, provider_id, "to", "values", state, reason, attempts, '
-        "next_attempt_at, last_error, provider_message_id, outcome, created_at"
+        "next_attempt_at, last_error, provider_message_id, outcome, failure_code, created_at"
     )
     started = time.perf_counter()
     with (
@@ -65,7 +65,7 @@ def copy_baseline(campaign, count: int) -> float:
             attributes = json.dumps({"first_name": f"Name{i}", "city": "Lyon"})
             copy.write_row(
                 (campaign.pk, campaign.provider_id, f"+1415{i:07d}", attributes, "queued",
-                 "", 0, now, "", "", "", now)
+                 "", 0, now, "", "", "", "", now)
             )  # fmt: skip
     return time.perf_counter() - started
 

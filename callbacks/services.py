@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -20,8 +20,9 @@ from audiences import optouts
 from campaigns.models import DispatchReason, Message, MessageState
 from providers import message_ids
 from providers.models import Provider
+from stats.rollups import Tally
 
-from .events import CLICKED, OUTCOMES, REPLIED, NormalizedEvent
+from .events import CLICKED, DELIVERED, FAILED, OUTCOMES, REPLIED, NormalizedEvent
 from .models import CallbackRequest, Event
 
 REPLY_MATCH_WINDOW = timedelta(days=7)
@@ -41,6 +42,8 @@ class Target:
     campaign_id: int
     phone: str
     outcome_unknown: bool = False  # the sweeper gave up on it: a report proves it was sent
+    sent_at: datetime | None = None
+    last_attempt_at: datetime | None = None
 
 
 def record_events(
@@ -61,7 +64,14 @@ def record_events(
         if key in inserted and key not in seen:
             seen.add(key)
             new.append((event, target))
-    _apply_outcomes(new)
+    tally = Tally()
+    _apply_outcomes(new, tally)
+    _apply_firsts(provider, new, tally)
+    for event, target in new:
+        if target is not None and event.type in (CLICKED, REPLIED):
+            counter = "clicks" if event.type == CLICKED else "replies"
+            tally.add(provider.pk, target.campaign_id, event.ts, counter)
+    tally.save()
     _apply_replies(new)
     unmatched = sum(1 for _, target, _ in rows if target is None)
     return Counts(len(events), len(rows) - len(new), unmatched)
@@ -101,13 +111,13 @@ def _targets(provider: Provider, events: Sequence[NormalizedEvent]) -> dict[str,
     return targets
 
 
-UNKNOWN_COLUMNS = ("state", "reason")
+UNKNOWN_COLUMNS = ("state", "reason", "sent_at", "last_attempt_at")
 
 
 def _target(row: tuple) -> Target:
-    message_id, campaign_id, phone, state, reason = row
+    message_id, campaign_id, phone, state, reason, sent_at, last_attempt_at = row
     unknown = state == MessageState.DISPATCH_ERROR and reason == DispatchReason.OUTCOME_UNKNOWN
-    return Target(message_id, campaign_id, phone, unknown)
+    return Target(message_id, campaign_id, phone, unknown, sent_at, last_attempt_at)
 
 
 def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
@@ -119,7 +129,7 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT id, campaign_id, "to", state, reason FROM {table} '
+            f'SELECT id, campaign_id, "to", state, reason, sent_at, last_attempt_at FROM {table} '
             "WHERE id = ANY(%s) AND provider_id = %s",
             [list(ids), provider.pk],
         )
@@ -211,17 +221,17 @@ def _record(provider, request, now, event: NormalizedEvent, target: Target | Non
     )
 
 
-def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]]) -> None:
+def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]], tally: Tally) -> None:
     """Delivered and failed move a message's outcome forward only: the later event by `ts`
     wins, whatever order they arrive in. A message the sweeper marked "outcome unknown"
-    that the provider reports on was evidently sent."""
+    that the provider reports on was evidently sent: it counts as sent when it was tried."""
     latest: dict[int, tuple] = {}
-    reached: set[int] = set()
+    reached: dict[int, Target] = {}
     for event, target in new:
         if target is None:
             continue
         if target.outcome_unknown:
-            reached.add(target.message_id)
+            reached[target.message_id] = target
         if event.type in OUTCOMES:
             current = latest.get(target.message_id)
             if current is None or event.ts > current[1]:
@@ -229,21 +239,90 @@ def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]]) -> None:
     if latest:
         _update_outcomes(latest)
     if reached:
-        _mark_sent_if_unknown(reached)
+        for message_id, provider_id in _mark_sent_if_unknown(set(reached)):
+            target = reached[message_id]
+            at = target.last_attempt_at
+            tally.add(provider_id, target.campaign_id, at, "sent")
+            tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
+            code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
+            tally.add_error(provider_id, target.campaign_id, at, code, -1)
 
 
-def _mark_sent_if_unknown(ids: set[int]) -> None:
-    unknown = {"state": MessageState.DISPATCH_ERROR, "reason": DispatchReason.OUTCOME_UNKNOWN}
-    if connection.vendor != "postgresql":
-        Message.objects.filter(id__in=ids, **unknown).update(state=MessageState.SENT, reason="")
-        return
+def _mark_sent_if_unknown(ids: set[int]) -> list[tuple[int, int]]:
+    """Outcome unknown → sent, sent when last tried; returns (id, provider id) changed."""
     table = connection.ops.quote_name(Message._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET state = %s, reason = '' "
-            "WHERE id = ANY(%s) AND state = %s AND reason = %s",
-            [MessageState.SENT, list(ids), unknown["state"], unknown["reason"]],
+            f"UPDATE {table} SET state = %s, reason = '', sent_at = last_attempt_at "
+            f"WHERE id IN ({placeholders}) AND state = %s AND reason = %s "
+            "RETURNING id, provider_id",
+            [MessageState.SENT, *ids, MessageState.DISPATCH_ERROR, DispatchReason.OUTCOME_UNKNOWN],
         )
+        return cursor.fetchall()
+
+
+FIRSTS = {DELIVERED: "delivered_at", FAILED: "failed_at", CLICKED: "first_clicked_at"}
+FIRST_COUNTERS = {DELIVERED: "delivered", FAILED: "failed", CLICKED: "unique_clicks"}
+
+
+def _apply_firsts(provider, new: list[tuple[NormalizedEvent, Target | None]], tally: Tally):
+    """Each message counts once as delivered, failed and clicked: the first report of each
+    kind is written on the message (set once) and counted on its day; a failure also counts
+    under its code, a delivery in the sent-to-delivered latency histogram."""
+    for kind, column in FIRSTS.items():
+        earliest: dict[int, tuple[NormalizedEvent, Target]] = {}
+        for event, target in new:
+            if target is None or event.type != kind:
+                continue
+            held = earliest.get(target.message_id)
+            if held is None or event.ts < held[0].ts:
+                earliest[target.message_id] = (event, target)
+        if not earliest:
+            continue
+        values = {mid: (e.ts, e.code) for mid, (e, _) in earliest.items()}
+        for message_id in _set_first(column, values, with_code=kind == FAILED):
+            event, target = earliest[message_id]
+            tally.add(provider.pk, target.campaign_id, event.ts, FIRST_COUNTERS[kind])
+            if kind == FAILED:
+                tally.add_error(provider.pk, target.campaign_id, event.ts, event.code)
+            elif kind == DELIVERED:
+                sent = target.sent_at or (
+                    target.last_attempt_at if target.outcome_unknown else None
+                )
+                if sent is not None:
+                    tally.add_latency(provider.pk, target.campaign_id, event.ts, sent)
+
+
+def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> list[int]:
+    """Set `column` (and failure_code) where it is still empty; the ids actually set."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    ops = connection.ops
+    ids = list(values)
+    code_set = ", failure_code = {code}" if with_code else ""
+    if connection.vendor == "postgresql":
+        arrays = "%s::bigint[], %s::timestamptz[], %s::text[]"
+        sql = (
+            f"UPDATE {table} AS m SET {column} = v.at" + code_set.format(code="v.code") +
+            f" FROM unnest({arrays}) AS v(id, at, code) "
+            f"WHERE m.id = v.id AND m.{column} IS NULL RETURNING m.id"
+        )  # fmt: skip
+        params = [ids, [values[i][0] for i in ids], [values[i][1][:20] for i in ids]]
+    else:
+        when_at = " ".join(["WHEN %s THEN %s"] * len(ids))
+        when_code = " ".join(["WHEN %s THEN %s"] * len(ids))
+        sql = (
+            f"UPDATE {table} SET {column} = CASE id {when_at} END"
+            + code_set.format(code=f"CASE id {when_code} END")
+            + f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND {column} IS NULL RETURNING id"
+        )
+        params = [x for i in ids for x in (i, ops.adapt_datetimefield_value(values[i][0]))]
+        if with_code:
+            params += [x for i in ids for x in (i, values[i][1][:20])]
+        params += ids
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _update_outcomes(latest: dict[int, tuple]) -> None:

@@ -41,13 +41,14 @@ def insert_messages_from_audience(campaign: Campaign, now) -> int:
     sql = f"""
         INSERT INTO {qn(Message._meta.db_table)}
             (campaign_id, provider_id, {qn("to")}, {qn("values")}, state, reason, attempts,
-             next_attempt_at, last_error, provider_message_id, outcome, created_at)
+             next_attempt_at, last_error, provider_message_id, outcome, failure_code,
+             created_at)
         SELECT %s, %s, c.phone, c.attributes,
                CASE WHEN o.phone IS NULL THEN %s ELSE %s END,
                CASE WHEN o.phone IS NULL THEN '' ELSE %s END,
                0,
                CASE WHEN o.phone IS NULL THEN %s ELSE NULL END,
-               '', '', '', %s
+               '', '', '', '', %s
         FROM {qn(Contact._meta.db_table)} c
         LEFT JOIN {qn(OptOut._meta.db_table)} o ON o.phone = c.phone
         WHERE c.audience_id = %s
@@ -66,3 +67,24 @@ def insert_messages_from_audience(campaign: Campaign, now) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def skip_pending(campaign: Campaign, reason: str) -> int:
+    """Messages not yet handed over become Skipped; one UPDATE … RETURNING feeds the
+    rollups (skipped messages are dated by their creation). Returns how many."""
+    from stats.rollups import Tally, as_aware
+
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, reason = %s, next_attempt_at = NULL "
+            "WHERE campaign_id = %s AND next_attempt_at IS NOT NULL "
+            "RETURNING provider_id, created_at",
+            [MessageState.SKIPPED, reason, campaign.pk],
+        )
+        rows = cursor.fetchall()
+    tally = Tally()
+    for provider_id, created_at in rows:
+        tally.add(provider_id, campaign.pk, as_aware(created_at), "skipped")
+    tally.save()
+    return len(rows)

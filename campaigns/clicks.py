@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
+from providers import message_ids
+
 from . import links, personalize
-from .models import LinkClick, Message
+from .models import Message
 
 # Link-preview fetchers and crawlers that open links without a person clicking.
 PREVIEW_AGENTS = (
@@ -62,7 +65,9 @@ def resolve(code: str) -> Target | None:
     if decoded is None:
         return None
     message_id, index = decoded
-    message = Message.objects.select_related("campaign").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("campaign", "provider").filter(pk=message_id).first()
+    )
     if message is None:
         return None
     body = personalize.render(message.campaign.body, message.values or {})
@@ -70,13 +75,26 @@ def resolve(code: str) -> Target | None:
     return Target(message, index, url) if url else None
 
 
-def record(target: Target, user_agent: str) -> None:
-    """Every click is kept; unique clicks are the distinct messages clicked."""
-    LinkClick.objects.create(
-        message_id=target.message.pk,
-        campaign_id=target.message.campaign_id,
-        link_index=target.index,
+def record(target: Target, user_agent: str, short_url: str) -> None:
+    """Every click is kept, as a Notification Clicked event of the message, the same as a
+    provider's click callback (so stats count both the same way); unique clicks are the
+    distinct messages clicked."""
+    from callbacks.events import CLICKED, NormalizedEvent
+    from callbacks.services import record_events
+
+    message = target.message
+    event = NormalizedEvent(
+        CLICKED,
+        timezone.now(),
+        message_ids.sign(message.pk),
         url=target.url,
-        clicked_at=timezone.now(),
-        user_agent=user_agent[:300],
+        short_url=short_url,
+        properties={
+            "wzrk_c2a": target.url,
+            "wzrk_c2a_short_url": short_url,
+            "source": "tracked link",
+            "user_agent": user_agent[:300],
+        },
     )
+    with transaction.atomic():
+        record_events(message.provider, None, [event])

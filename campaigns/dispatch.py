@@ -18,7 +18,7 @@ from datetime import datetime
 import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Min, Q, Value
+from django.db.models import F, Min, Value
 from django.db.models.functions import Coalesce, Concat, Right
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from providers.base import ERROR_KEPT, SendResult
 from providers.models import Provider
 from providers.payloads import OutgoingMessage, UnsafeHeader
 from providers.templating import MissingReplacement
+from stats.rollups import Tally
 
 from . import bulk
 from .compose import Composer
@@ -48,6 +49,7 @@ class Claimed:
     values: dict | None
     attempts: int
     first_attempt_at: datetime
+    attempt_at: datetime  # this attempt's start (the message's last_attempt_at)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Cla
             last_attempt_at=now,
         )
     return [
-        Claimed(id, to, values, attempts + 1, first or now)
+        Claimed(id, to, values, attempts + 1, first or now, now)
         for id, to, values, attempts, first in rows
     ]
 
@@ -198,15 +200,33 @@ def record(dispatch: Dispatch, claimed: Sequence[Claimed], attempts: Sequence[At
                 provider_message_ids.append((message_id, result.provider_message_ids[index]))
         if attempt.rendered and not result.auth_failed:
             outcomes.append(("1" if result.ok else "0") * len(ids))
+    tally = Tally()
+    provider_id, campaign_id = dispatch.provider.pk, dispatch.campaign.pk
+    attempt_at = claimed[0].attempt_at
     with transaction.atomic():
         for (decision, status, error), ids in groups.items():
-            _apply(decision, status, error, ids, now)
+            changed, overridden = _apply(decision, status, error, ids, now)
+            if decision.state == MessageState.SENT:
+                tally.add(provider_id, campaign_id, now, "sent", changed + overridden)
+                _tally_early_deliveries(tally, provider_id, campaign_id, ids, now)
+                # Reconciled as "outcome unknown" meanwhile: that error is taken back.
+                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", -overridden)
+                code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
+                tally.add_error(provider_id, campaign_id, attempt_at, code, -overridden)
+            elif decision.state == MessageState.DISPATCH_ERROR and not decision.next_attempt_at:
+                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", changed)
+                code = f"dispatch:{decision.reason}"
+                tally.add_error(provider_id, campaign_id, attempt_at, code, changed)
+        tally.save()
         bulk.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
         _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
 
 
-def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now) -> None:
+def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now):
+    """Write one outcome to the messages still in flight; returns (changed, overridden):
+    `overridden` counts messages the sweeper had given up on (outcome unknown) that the
+    provider did take after all (a success wins over the unknown)."""
     fields = {
         "state": decision.state,
         "reason": decision.reason,
@@ -218,11 +238,22 @@ def _apply(decision: Decision, status: int | None, error: str, ids: list[int], n
         fields["sent_at"] = now
     if decision.attempts_delta:
         fields["attempts"] = F("attempts") + decision.attempts_delta
-    still_ours = Q(state=MessageState.SENDING)
-    if decision.state == MessageState.SENT:
-        # The sweeper gave up on it, but the provider did take it: the truth wins.
-        still_ours |= Q(state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN)
-    Message.objects.filter(still_ours, id__in=ids).update(**fields)
+    messages = Message.objects.filter(id__in=ids)
+    changed = messages.filter(state=MessageState.SENDING).update(**fields)
+    overridden = 0
+    if decision.state == MessageState.SENT and changed < len(ids):
+        overridden = messages.filter(
+            state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN
+        ).update(**fields)
+    return changed, overridden
+
+
+def _tally_early_deliveries(tally: Tally, provider_id, campaign_id, ids, now) -> None:
+    """A provider may report a delivery before we have written that the message was sent
+    (fast providers): its sent-to-delivered latency is known only now."""
+    early = Message.objects.filter(id__in=ids, sent_at=now, delivered_at__isnull=False)
+    for delivered_at in early.values_list("delivered_at", flat=True):
+        tally.add_latency(provider_id, campaign_id, delivered_at, now)
 
 
 def _note_provider(provider_id: int, attempts: Sequence[Attempt], now) -> None:

@@ -131,6 +131,11 @@ class Message(models.Model):
     # at the time of the later of the two events.
     outcome = models.CharField(max_length=20, blank=True, default="")
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # The first report of each kind, set once (stats count each message once, SPEC §7).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=20, blank=True, default="")
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -151,21 +156,3 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.to} ({self.state})"
 
-
-class LinkClick(models.Model):
-    """A visit to a tracked link (SPEC §4.1): every click is kept; unique clicks are the
-    distinct messages."""
-
-    id = models.BigAutoField(primary_key=True)
-    message = models.ForeignKey(Message, on_delete=models.DB_CASCADE, related_name="clicks")
-    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="clicks")
-    link_index = models.PositiveSmallIntegerField()
-    url = models.URLField(max_length=2000)
-    clicked_at = models.DateTimeField()
-    user_agent = models.CharField(max_length=300, blank=True, default="")
-
-    class Meta:
-        indexes = [models.Index(fields=["campaign", "clicked_at"], name="click_campaign_time")]
-
-    def __str__(self) -> str:
-        return f"click on {self.url}"

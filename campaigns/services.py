@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from providers.services import TEST_MESSAGE_ID, send_test_sms
 from providers.templating import BODY
+from stats.rollups import Tally
 
 from . import bulk, personalize
 from .compose import Composer
@@ -123,6 +124,10 @@ def prepare(campaign_id: int) -> int:
             campaign = Campaign.objects.get(pk=campaign_id)
             created = bulk.insert_messages_from_audience(campaign, now)
             Campaign.objects.filter(pk=campaign_id).update(recipients=created)
+            skipped = Message.objects.filter(campaign=campaign, state=MessageState.SKIPPED)
+            tally = Tally()
+            tally.add(campaign.provider_id, campaign_id, now, "skipped", skipped.count())
+            tally.save()
     enqueue(campaign_id)
     return created
 
@@ -152,9 +157,7 @@ def stop(campaign: Campaign, reason: str) -> int:
     Campaign.objects.filter(pk=campaign.pk, status__in=STOPPABLE).update(
         status=CampaignStatus.STOPPED, finished_at=timezone.now(), pause_reason=reason
     )
-    return Message.objects.filter(campaign=campaign, next_attempt_at__isnull=False).update(
-        state=MessageState.SKIPPED, reason=SkipReason.CAMPAIGN_STOPPED, next_attempt_at=None
-    )
+    return bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def stop_for_provider(provider, reason: str) -> int:

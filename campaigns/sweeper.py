@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+
+from stats.rollups import Tally, as_aware
 
 from . import services
 from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
@@ -35,16 +38,39 @@ class SweepReport:
     finished: int
 
 
+def reconcile_in_flight(now) -> int:
+    """Messages in flight past the timeout become Dispatch Error (outcome unknown); one
+    UPDATE … RETURNING tells the rollups which campaigns and days they belong to."""
+    timeout = settings.DISPATCH_SENDING_TIMEOUT
+    table = connection.ops.quote_name(Message._meta.db_table)
+    ops = connection.ops
+    tally = Tally()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, reason = %s, last_error = %s "
+            "WHERE state = %s AND last_attempt_at < %s "
+            "RETURNING provider_id, campaign_id, last_attempt_at",
+            [
+                MessageState.DISPATCH_ERROR,
+                DispatchReason.OUTCOME_UNKNOWN,
+                OUTCOME_UNKNOWN_ERROR.format(seconds=timeout),
+                MessageState.SENDING,
+                ops.adapt_datetimefield_value(now - timedelta(seconds=timeout)),
+            ],
+        )
+        rows = cursor.fetchall()
+        code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
+        for provider_id, campaign_id, attempt_at in rows:
+            attempt_at = as_aware(attempt_at)
+            tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors")
+            tally.add_error(provider_id, campaign_id, attempt_at, code)
+        tally.save()
+    return len(rows)
+
+
 def sweep() -> SweepReport:
     now = timezone.now()
-    timeout = settings.DISPATCH_SENDING_TIMEOUT
-    reconciled = Message.objects.filter(
-        state=MessageState.SENDING, last_attempt_at__lt=now - timedelta(seconds=timeout)
-    ).update(
-        state=MessageState.DISPATCH_ERROR,
-        reason=DispatchReason.OUTCOME_UNKNOWN,
-        last_error=OUTCOME_UNKNOWN_ERROR.format(seconds=timeout),
-    )
+    reconciled = reconcile_in_flight(now)
 
     sending = Campaign.objects.filter(status=CampaignStatus.SENDING)
     due = Message.objects.filter(campaign=OuterRef("pk"), next_attempt_at__lte=now)

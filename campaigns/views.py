@@ -186,5 +186,5 @@ def tracked_link(request, code: str):
         return render(request, "campaigns/link_not_found.html", status=404)
     user_agent = request.headers.get("User-Agent", "")
     if not clicks.is_prefetch(request.method, user_agent):
-        clicks.record(target, user_agent)
+        clicks.record(target, user_agent, request.build_absolute_uri())
     return HttpResponseRedirect(target.url)

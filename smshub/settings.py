@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "campaigns",
     "callbacks",
     "sandbox",
+    "stats",
     "audit",
 ]
 

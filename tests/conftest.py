@@ -27,6 +27,24 @@ def _test_settings(settings, tmp_path):
     }
 
 
+DATABASE_FIXTURES = ("transactional_db", "db", "live_server")
+
+
+@pytest.fixture(autouse=True)
+def rollups_match_recompute(request):
+    """After every test that touched the database: the stats rollups kept up to date as
+    messages and events changed equal a rebuild from those messages and events (SPEC §7)."""
+    used = [name for name in DATABASE_FIXTURES if name in request.fixturenames]
+    if not used or request.node.get_closest_marker("no_rollup_check"):
+        yield
+        return
+    request.getfixturevalue("db" if "db" in used else "transactional_db")
+    yield
+    from stats import rollups
+
+    assert rollups.snapshot() == rollups.recompute(), "rollups differ from a recompute"
+
+
 @pytest.fixture
 def admin_user(db):
     return create_user("alice", "alice@example.com", PASSWORD, ADMIN)

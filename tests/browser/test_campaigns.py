@@ -8,8 +8,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from callbacks.models import Event
 from campaigns import tasks
-from campaigns.models import Campaign, LinkClick, Message, MessageState
+from campaigns.models import Campaign, Message, MessageState
 from tests.campaigns.test_lifecycle import make_audience
 from tests.providers.helpers import create_generic
 
@@ -90,5 +91,5 @@ def test_a_marketer_sends_a_personalised_tracked_campaign(marketer_page, site, h
     page.goto(tracked)
     expect(page.get_by_role("heading", name="Spring collection")).to_be_visible()
     assert page.url == landing
-    click = LinkClick.objects.get()
+    click = Event.objects.get(type="clicked")
     assert (click.campaign_id, click.url) == (campaign.pk, landing)

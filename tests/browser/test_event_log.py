@@ -18,7 +18,8 @@ from tests.providers.helpers import create_generic
 
 from .helpers import log_in, screenshot
 
-pytestmark = pytest.mark.browser
+# Events made by hand to fill the pages: no rollups to compare.
+pytestmark = [pytest.mark.browser, pytest.mark.no_rollup_check]
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

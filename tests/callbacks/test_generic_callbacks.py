@@ -12,8 +12,10 @@ from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns.models import Campaign, DispatchReason, Message, MessageState
 from providers import message_ids
 from tests.providers.helpers import create_generic
+from tests.rollups import settle
 
 TS = 1_700_000_000
+SENT = datetime.fromtimestamp(TS - 60, tz=UTC)
 
 
 @pytest.fixture
@@ -26,9 +28,12 @@ def sent(provider):
     """Three messages of one campaign, sent."""
     campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
     Message.objects.bulk_create(
-        Message(campaign=campaign, provider=provider, to=f"+1415555000{i}", state="sent")
+        Message(
+            campaign=campaign, provider=provider, to=f"+1415555000{i}", state="sent", sent_at=SENT
+        )
         for i in range(1, 4)
     )
+    settle()
     return list(Message.objects.order_by("id"))
 
 
@@ -257,8 +262,12 @@ def test_a_stop_reply_opts_the_number_out_and_start_back_in(client, provider, se
 def test_a_delivery_report_for_an_outcome_unknown_message_counts_it_sent(client, provider, sent):
     message = sent[0]
     Message.objects.filter(pk=message.pk).update(
-        state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN
+        state=MessageState.DISPATCH_ERROR,
+        reason=DispatchReason.OUTCOME_UNKNOWN,
+        sent_at=None,
+        last_attempt_at=SENT,
     )
+    settle()
 
     post(client, provider, [{"event": "delivered", "data": [delivered(message)]}])
 

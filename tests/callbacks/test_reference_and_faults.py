@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ from callbacks.models import CallbackRequest, Event
 from campaigns.models import Campaign, Message
 from providers import message_ids
 from tests.providers.helpers import create_generic
+from tests.rollups import settle
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 REFERENCE_DOC = REFERENCE / "000_27c16a8549a6258a.txt"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 REFERENCE_META = "9999999999.1200000000.165263328.20220606.0.wzrk_default.1."
 
 
@@ -51,9 +54,11 @@ def provider(db):
 @pytest.fixture
 def message(provider):
     campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
-    return Message.objects.create(
-        campaign=campaign, provider=provider, to="+14155550001", state="sent"
+    message = Message.objects.create(
+        campaign=campaign, provider=provider, to="+14155550001", state="sent", sent_at=NOW
     )
+    settle()
+    return message
 
 
 def post(client, provider, body):
@@ -139,9 +144,12 @@ def test_10001_records_are_too_many(client, provider, message):
 def test_the_same_1000_events_posted_three_times_at_once_count_once(provider):
     campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
     Message.objects.bulk_create(
-        Message(campaign=campaign, provider=provider, to=f"+1415555{i:04d}", state="sent")
+        Message(
+            campaign=campaign, provider=provider, to=f"+1415555{i:04d}", state="sent", sent_at=NOW
+        )
         for i in range(1000)
     )
+    settle()
     records = [
         {"ts": 1_700_000_000 + i, "meta": message_ids.sign(m), "description": "ok"}
         for i, m in enumerate(Message.objects.values_list("id", flat=True))

@@ -15,6 +15,7 @@ from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns.models import Campaign, Message
 from providers import message_ids
 from tests.providers.helpers import TWILIO_DEFAULTS, create_twilio
+from tests.rollups import settle
 
 AUTH_TOKEN = TWILIO_DEFAULTS["auth_token"]
 SID = "SM" + "0123456789abcdef" * 2
@@ -34,13 +35,15 @@ def provider(db):
 @pytest.fixture
 def message(provider):
     campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
-    return Message.objects.create(
+    message = Message.objects.create(
         campaign=campaign,
         provider=provider,
         to="+14155550001",
         state="sent",
         sent_at=timezone.now() - timedelta(hours=1),
     )
+    settle()
+    return message
 
 
 def meta(message) -> str:
@@ -361,6 +364,7 @@ def test_it_matches_an_inbound_reply_to_the_latest_message_sent_to_the_sender(
         state="sent",
         sent_at=timezone.now(),
     )
+    settle()
     form = inbound_form("+1 415 555 0001", "  Thanks! " + "x" * 600)
 
     response = twilio_posts(client, status_url(provider), form)
@@ -384,6 +388,7 @@ def test_it_matches_an_inbound_reply_to_the_latest_message_sent_to_the_sender(
 
 def test_it_stores_replies_from_old_or_unknown_numbers_unmatched(client, provider, message):
     Message.objects.filter(pk=message.pk).update(sent_at=timezone.now() - timedelta(days=8))
+    settle()
     url = status_url(provider)
 
     senders = ("+14155550001", "+14155550999", "72345")  # too old, unknown, a short code

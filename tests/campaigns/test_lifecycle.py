@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from audiences.models import Audience, Contact, Import, ImportStatus, OptOut
+from callbacks.models import Event
 from campaigns import links, services, sweeper
-from campaigns.models import Campaign, CampaignStatus, LinkClick, Message, MessageState
+from campaigns.models import Campaign, CampaignStatus, Message, MessageState
 from providers import message_ids
 from providers import services as provider_services
 from tests.providers.helpers import create_generic
@@ -174,10 +175,13 @@ def test_a_tracked_link_is_unique_per_message_and_redirects(
     assert response.status_code == 302
     assert response["Location"] == "https://shop.example/sale?x=1"
     client.get(f"/l/{codes[0]}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone)")
-    clicks = LinkClick.objects.all()
-    assert [(c.message_id, c.link_index, c.url) for c in clicks] == [
-        (first.id, 0, "https://shop.example/sale?x=1")
+    clicks = Event.objects.filter(type="clicked")
+    assert [(c.message_id, c.url, c.properties["source"]) for c in clicks] == [
+        (first.id, "https://shop.example/sale?x=1", "tracked link")
     ] * 2
+    assert clicks[0].short_url == f"http://testserver/l/{codes[0]}"
+    first.refresh_from_db()
+    assert first.first_clicked_at is not None  # one unique click
 
 
 @pytest.mark.parametrize(
@@ -200,7 +204,7 @@ def test_link_previews_are_redirected_but_not_counted(
     response = client.generic(method, f"/l/{links.encode(message.id, 0)}", HTTP_USER_AGENT=agent)
 
     assert response.status_code == 302
-    assert LinkClick.objects.count() == 0
+    assert Event.objects.count() == 0
 
 
 @pytest.mark.parametrize("code", ["nope", "AAAAAAAAAAAA", ""])

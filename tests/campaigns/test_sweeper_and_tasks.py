@@ -49,12 +49,14 @@ def test_it_reconciles_messages_stuck_in_sending_without_resending_them(provider
     assert Campaign.objects.get().status == CampaignStatus.SENDING
 
 
-def test_a_late_success_overrides_an_unknown_outcome(provider, httpserver):
+def test_a_late_success_overrides_an_unknown_outcome(provider, httpserver, settings):
     campaign = sending_campaign(provider, 1)
     from campaigns import dispatch
 
     claimed = dispatch.claim(campaign.pk, 0, 2**62, 10)
-    Message.objects.update(state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN)
+    settings.DISPATCH_SENDING_TIMEOUT = 0  # the sweeper gives up on it at once
+    assert sweeper.reconcile_in_flight(timezone.now() + timedelta(seconds=1)) == 1
+    assert states(campaign) == {MessageState.DISPATCH_ERROR: 1}
     loaded = dispatch.Dispatch.load(campaign.pk)
     dispatch.record(loaded, claimed, [dispatch.Attempt((claimed[0].id,), SendResult(ok=True))])
 
