@@ -65,9 +65,7 @@ def resolve(code: str) -> Target | None:
     if decoded is None:
         return None
     message_id, index = decoded
-    message = (
-        Message.objects.select_related("campaign", "provider").filter(pk=message_id).first()
-    )
+    message = Message.objects.select_related("campaign", "provider").filter(pk=message_id).first()
     if message is None:
         return None
     body = personalize.render(message.campaign.body, message.values or {})

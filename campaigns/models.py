@@ -155,4 +155,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to} ({self.state})"
-

@@ -168,8 +168,7 @@ def snapshot() -> tuple[dict, dict, dict]:
         (r.provider_id, r.campaign_id, r.day, r.code): r.count for r in DailyError.objects.all()
     }
     latency = {
-        (r.provider_id, r.campaign_id, r.day, r.bucket): r.count
-        for r in DailyLatency.objects.all()
+        (r.provider_id, r.campaign_id, r.day, r.bucket): r.count for r in DailyLatency.objects.all()
     }
     return _nonzero(stats), _nonzero(errors), _nonzero(latency)
 
@@ -203,4 +202,3 @@ def _nonzero(table: dict) -> dict:
         elif value:
             result[key] = value
     return result
-
