@@ -78,3 +78,37 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def exchange(
+    method: str,
+    url: str,
+    *,
+    key: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    auth: tuple[str, str] | None,
+    shown: ShownRequest,
+) -> tuple[requests.Response | None, SendResult]:
+    """Send one request through the outbound seam and classify the answer; the response is
+    None when no answer came (blocked address, network error, timeout)."""
+    from smshub import http
+
+    try:
+        response = http.request(method, url, key=key, headers=headers, data=body, auth=auth)
+    except http.OutboundBlocked as exc:
+        return None, SendResult(ok=False, error=str(exc), request=shown)
+    except requests.RequestException as exc:
+        return None, network_failure(exc, shown)
+    return response, classify(response, shown)
+
+
+def auth_failure(exc: Exception, shown: ShownRequest | None) -> SendResult:
+    """The provider's credentials could not be used (its OAuth token endpoint failed)."""
+    return SendResult(
+        ok=False,
+        error=f"Authentication failing: {exc}",
+        retryable=True,
+        auth_failed=True,
+        request=shown,
+    )

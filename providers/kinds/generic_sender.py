@@ -8,12 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import requests
-
-from smshub import http
-
 from .. import oauth
-from ..base import SendResult, ShownRequest, classify, network_failure
+from ..base import SendResult, ShownRequest, auth_failure, exchange
 from ..masking import mask_request
 from ..payloads import GenericPayloadBuilder, OutboundRequest, OutgoingMessage
 from ..response_mapping import is_success, provider_message_ids
@@ -46,46 +42,28 @@ class GenericSender:
         try:
             headers, auth = self._credentials(request.headers)
         except oauth.OAuthError as exc:
-            return SendResult(
-                ok=False,
-                error=f"Authentication failing: {exc}",
-                retryable=True,
-                auth_failed=True,
-                request=self._shown(request, request.headers, None),
-            )
+            return auth_failure(exc, self._shown(request, request.headers, None))
         result = self._post(request, headers, auth)
         if result.status == 401 and self.config.get("auth_type") == AUTH_OAUTH2:
             oauth.invalidate(self.config, self.secrets.get("oauth_secret_key", ""))
             try:
                 headers, auth = self._credentials(request.headers)
             except oauth.OAuthError as exc:
-                return SendResult(
-                    ok=False,
-                    error=f"Authentication failing: {exc}",
-                    retryable=True,
-                    auth_failed=True,
-                    request=result.request,
-                )
+                return auth_failure(exc, result.request)
             result = self._post(request, headers, auth)
         return result
 
     def _post(self, request: OutboundRequest, headers, auth) -> SendResult:
-        shown = self._shown(request, headers, auth)
-        try:
-            response = http.request(
-                request.method,
-                request.url,
-                key=self.session_key,
-                headers=headers,
-                data=request.body,
-                auth=auth,
-            )
-        except http.OutboundBlocked as exc:
-            return SendResult(ok=False, error=str(exc), request=shown)
-        except requests.RequestException as exc:
-            return network_failure(exc, shown)
-        result = classify(response, shown)
-        if not result.ok:
+        response, result = exchange(
+            request.method,
+            request.url,
+            key=self.session_key,
+            headers=headers,
+            body=request.body,
+            auth=auth,
+            shown=self._shown(request, headers, auth),
+        )
+        if response is None or not result.ok:
             return result
         # The mapping reads the whole answer: the result keeps only its first BODY_KEPT chars.
         return self._mapped(result, response.text, len(request.message_ids))

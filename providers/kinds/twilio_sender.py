@@ -8,9 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 
-from smshub import http
-
-from ..base import ERROR_KEPT, SendResult, classify, network_failure
+from ..base import ERROR_KEPT, SendResult, exchange
 from ..masking import mask_request
 from ..payloads import OutboundRequest, OutgoingMessage
 from ..templating import BODY, MESSAGE_ID
@@ -57,20 +55,17 @@ class TwilioSender:
         shown = mask_request(
             request.method, request.url, request.headers, request.body, auth, self.secrets.values()
         )
-        try:
-            response = http.request(
-                request.method,
-                request.url,
-                key=self.session_key,
-                headers=request.headers,
-                data=request.body,
-                auth=auth,
-            )
-        except http.OutboundBlocked as exc:
-            return SendResult(ok=False, error=str(exc), request=shown)
-        except requests.RequestException as exc:
-            return network_failure(exc, shown)
-        result = classify(response, shown)
+        response, result = exchange(
+            request.method,
+            request.url,
+            key=self.session_key,
+            headers=request.headers,
+            body=request.body,
+            auth=auth,
+            shown=shown,
+        )
+        if response is None:
+            return result
         payload = _json(response)
         if result.ok:
             sid = str(payload.get("sid") or "")
