@@ -20,7 +20,7 @@ from audiences import optouts
 from campaigns.models import DispatchReason, Message, MessageState
 from providers import message_ids
 from providers.models import Provider
-from stats.rollups import Tally
+from stats.rollups import Tally, as_aware
 
 from .events import CLICKED, DELIVERED, FAILED, OUTCOMES, REPLIED, NormalizedEvent
 from .models import CallbackRequest, Event
@@ -239,24 +239,28 @@ def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]], tally: Tal
     if latest:
         _update_outcomes(latest)
     if reached:
-        for message_id, provider_id in _mark_sent_if_unknown(set(reached)):
+        for message_id, provider_id, delivered_at in _mark_sent_if_unknown(set(reached)):
             target = reached[message_id]
             at = target.last_attempt_at
             tally.add(provider_id, target.campaign_id, at, "sent")
             tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
             code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
             tally.add_error(provider_id, target.campaign_id, at, code, -1)
+            if delivered_at is not None:
+                # Reported delivered while still in flight: its latency is known only now.
+                tally.add_latency(provider_id, target.campaign_id, as_aware(delivered_at), at)
 
 
-def _mark_sent_if_unknown(ids: set[int]) -> list[tuple[int, int]]:
-    """Outcome unknown → sent, sent when last tried; returns (id, provider id) changed."""
+def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
+    """Outcome unknown → sent, sent when last tried; returns (id, provider id, delivered_at)
+    of those changed."""
     table = connection.ops.quote_name(Message._meta.db_table)
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, reason = '', sent_at = last_attempt_at "
             f"WHERE id IN ({placeholders}) AND state = %s AND reason = %s "
-            "RETURNING id, provider_id",
+            "RETURNING id, provider_id, delivered_at",
             [MessageState.SENT, *ids, MessageState.DISPATCH_ERROR, DispatchReason.OUTCOME_UNKNOWN],
         )
         return cursor.fetchall()
@@ -281,21 +285,20 @@ def _apply_firsts(provider, new: list[tuple[NormalizedEvent, Target | None]], ta
         if not earliest:
             continue
         values = {mid: (e.ts, e.code) for mid, (e, _) in earliest.items()}
-        for message_id in _set_first(column, values, with_code=kind == FAILED):
+        for message_id, sent_at in _set_first(column, values, with_code=kind == FAILED):
             event, target = earliest[message_id]
             tally.add(provider.pk, target.campaign_id, event.ts, FIRST_COUNTERS[kind])
             if kind == FAILED:
-                tally.add_error(provider.pk, target.campaign_id, event.ts, event.code)
-            elif kind == DELIVERED:
-                sent = target.sent_at or (
-                    target.last_attempt_at if target.outcome_unknown else None
-                )
-                if sent is not None:
-                    tally.add_latency(provider.pk, target.campaign_id, event.ts, sent)
+                # Under the code as the message keeps it (failure_code), as a rebuild does.
+                tally.add_error(provider.pk, target.campaign_id, event.ts, event.code[:20])
+            elif kind == DELIVERED and sent_at is not None:
+                # sent_at as the update found it, not as looked up: a worker may have written
+                # the send in between (it then saw no delivery to measure).
+                tally.add_latency(provider.pk, target.campaign_id, event.ts, as_aware(sent_at))
 
 
-def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> list[int]:
-    """Set `column` (and failure_code) where it is still empty; the ids actually set."""
+def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> list[tuple]:
+    """Set `column` (and failure_code) where it is still empty; (id, sent_at) of those set."""
     table = connection.ops.quote_name(Message._meta.db_table)
     ops = connection.ops
     ids = list(values)
@@ -305,7 +308,7 @@ def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> lis
         sql = (
             f"UPDATE {table} AS m SET {column} = v.at" + code_set.format(code="v.code") +
             f" FROM unnest({arrays}) AS v(id, at, code) "
-            f"WHERE m.id = v.id AND m.{column} IS NULL RETURNING m.id"
+            f"WHERE m.id = v.id AND m.{column} IS NULL RETURNING m.id, m.sent_at"
         )  # fmt: skip
         params = [ids, [values[i][0] for i in ids], [values[i][1][:20] for i in ids]]
     else:
@@ -314,7 +317,8 @@ def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> lis
         sql = (
             f"UPDATE {table} SET {column} = CASE id {when_at} END"
             + code_set.format(code=f"CASE id {when_code} END")
-            + f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND {column} IS NULL RETURNING id"
+            + f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND {column} IS NULL"
+            + " RETURNING id, sent_at"
         )
         params = [x for i in ids for x in (i, ops.adapt_datetimefield_value(values[i][0]))]
         if with_code:
@@ -322,7 +326,7 @@ def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> lis
         params += ids
     with _cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _update_outcomes(latest: dict[int, tuple]) -> None:
