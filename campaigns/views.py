@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from accounts.roles import MANAGE_CAMPAIGNS
 from audiences.models import Contact
+from stats.figures import campaign_figures
 
 from . import clicks, links, segments, services
 from .compose import link_base
@@ -32,6 +33,11 @@ def campaign_list(request):
         .order_by("-created_at", "-pk")
     )
     page = Paginator(campaigns, 25).get_page(request.GET.get("page"))
+    # Delivery rate from the stats rollups, over all time: one grouped query for the page.
+    page.object_list = list(page.object_list)
+    lifetime = campaign_figures(page.object_list)
+    for campaign in page.object_list:
+        campaign.figures = lifetime[campaign.pk]
     return render(request, "campaigns/list.html", {"page": page})
 
 

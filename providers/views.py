@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.roles import MANAGE_PROVIDERS
+from stats.figures import DateRange, provider_figures
 
 from . import registry, services
 from .forms import TestSmsForm, apply_form_action
@@ -25,7 +27,11 @@ admin_only = permission_required(MANAGE_PROVIDERS, raise_exception=True)
 
 @admin_only
 def provider_list(request):
-    providers = Provider.objects.all()
+    providers = list(Provider.objects.all())
+    # Sent and delivery rate over the last 30 days: one grouped query over the rollups.
+    recent = provider_figures(providers, DateRange.last(30, timezone.localdate()))
+    for provider in providers:
+        provider.figures_30d = recent[provider.pk]
     return render(
         request,
         "providers/list.html",

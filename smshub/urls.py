@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("l/<str:code>", tracked_link, name="tracked-link"),
     path("accounts/", include("accounts.urls")),
+    path("", include("stats.urls")),
     path("campaigns/<int:pk>/events/", callback_pages.campaign_events, name="campaign-events"),
     path("campaigns/", include("campaigns.urls")),
     path("audiences/", include("audiences.urls")),

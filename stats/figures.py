@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from callbacks.events import error_description
 from campaigns.models import Campaign, DispatchReason
@@ -270,4 +271,47 @@ def provider_comparison(span: DateRange) -> list[ProviderRow]:
         result.append(
             ProviderRow(provider, figures_of, _latency_from(histograms.get(provider.pk, {})))
         )
+    return result
+
+
+def campaign_figures(
+    campaigns: list[Campaign], span: DateRange | None = None
+) -> dict[int, Figures]:
+    """Each campaign's figures in one grouped query, over `span` or, without it, over the
+    campaign's whole life (its first to last day with activity). Load the campaigns with their
+    provider (`select_related("provider")`): it decides has_callbacks."""
+    rows = DailyStat.objects.filter(campaign_id__in=[c.pk for c in campaigns])
+    if span is not None:
+        rows = rows.filter(day__gte=span.start, day__lte=span.end)
+    sums = {
+        row["campaign_id"]: row
+        for row in rows.values("campaign_id").annotate(
+            first=Min("day"), last=Max("day"), **{c: Sum(c) for c in COUNTERS}
+        )
+    }
+    today = timezone.localdate()
+    result = {}
+    for campaign in campaigns:
+        row = sums.get(campaign.pk)
+        counts = Totals(**{c: row[c] or 0 for c in COUNTERS}) if row else Totals()
+        days = span or (DateRange(row["first"], row["last"]) if row else DateRange(today, today))
+        result[campaign.pk] = Figures(counts, days, Scope(campaign=campaign).has_callbacks)
+    return result
+
+
+def provider_figures(providers: list[Provider], span: DateRange) -> dict[int, Figures]:
+    """Each provider's figures over `span`, in one grouped query (the provider list)."""
+    sums = {
+        row["provider_id"]: row
+        for row in DailyStat.objects.filter(
+            provider_id__in=[p.pk for p in providers], day__gte=span.start, day__lte=span.end
+        )
+        .values("provider_id")
+        .annotate(**{c: Sum(c) for c in COUNTERS})
+    }
+    result = {}
+    for provider in providers:
+        row = sums.get(provider.pk)
+        counts = Totals(**{c: row[c] or 0 for c in COUNTERS}) if row else Totals()
+        result[provider.pk] = Figures(counts, span, registry.has_callbacks(provider))
     return result

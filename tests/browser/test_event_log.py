@@ -117,7 +117,7 @@ def test_a_marketer_reads_a_providers_events_without_its_setup(marketer_page, se
     page.goto(f"/settings/channels/sms/providers/{sent.provider_id}/events/")
 
     tabs = page.get_by_role("navigation", name="Provider")
-    expect(tabs.get_by_role("link")).to_have_text(["Events"])
+    expect(tabs.get_by_role("link")).to_have_text(["Stats", "Errors", "Events"])
     rows = page.get_by_role("table", name="Events").locator("tbody tr")
     expect(rows).to_have_count(7)
     expect(rows.first).to_contain_text("Unmatched")
@@ -195,7 +195,7 @@ def test_an_admin_goes_from_a_providers_setup_to_its_events(admin_page, sent):
 
     page.goto(f"/settings/channels/sms/providers/{sent.provider_id}/")
     tabs = page.get_by_role("navigation", name="Provider")
-    expect(tabs.get_by_role("link")).to_have_text(["Setup", "Events"])
+    expect(tabs.get_by_role("link")).to_have_text(["Setup", "Stats", "Errors", "Events"])
     tabs.get_by_role("link", name="Events").click()
 
     expect(page).to_have_url(re.compile(rf"/providers/{sent.provider_id}/events/$"))
