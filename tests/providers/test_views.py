@@ -501,8 +501,11 @@ def test_it_lists_archived_providers_separately(admin_client, provider, other):
     assert [p.nickname for p in response.context["archived"]] == ["Acme SMS"]
     page = response.content.decode()
     assert f"{BASE}{provider.pk}/delete/" in page
+    assert f"{BASE}{provider.pk}/stats/" in page  # its stats stay viewable
     assert f"{BASE}{provider.pk}/archive/" not in page
     assert f"{BASE}{provider.pk}/default/" not in page
+    archived_page = admin_client.get(f"{BASE}{provider.pk}/").content.decode()
+    assert f'href="{BASE}{provider.pk}/stats/">View its stats' in archived_page
 
 
 def test_it_cannot_mark_an_archived_provider_as_default(admin_client, provider, other):
