@@ -99,19 +99,24 @@ class Figures:
     totals: Totals
     range: DateRange
     has_callbacks: bool
+    # The overview's rates count only providers with callbacks (when some have them): a
+    # provider that can never report a delivery would otherwise pull the rate down.
+    rate_totals: Totals | None = None
 
     @property
     def delivery_rate(self) -> float:
         """Delivered / Sent * 100; 0 when the provider has no callbacks configured."""
         if not self.has_callbacks:
             return 0.0
-        return percent(self.totals.delivered, self.totals.sent)
+        counted = self.rate_totals or self.totals
+        return percent(counted.delivered, counted.sent)
 
     @property
     def ctr(self) -> float:
         """Unique clicks / Delivered * 100 with callbacks, else unique clicks / Sent * 100."""
-        base = self.totals.delivered if self.has_callbacks else self.totals.sent
-        return percent(self.totals.unique_clicks, base)
+        counted = self.rate_totals or self.totals
+        base = counted.delivered if self.has_callbacks else counted.sent
+        return percent(counted.unique_clicks, base)
 
     @property
     def daily_avg_sent(self) -> float:
@@ -133,7 +138,17 @@ def totals(scope: Scope, span: DateRange) -> Totals:
 
 
 def figures(scope: Scope, span: DateRange) -> Figures:
-    return Figures(totals(scope, span), span, scope.has_callbacks)
+    if scope.provider is not None or scope.campaign is not None:
+        return Figures(totals(scope, span), span, scope.has_callbacks)
+    providers = list(Provider.objects.all())
+    reporting = [p.pk for p in providers if registry.has_callbacks(p)]
+    rate_totals = None
+    if reporting and len(reporting) < len(providers):
+        sums = DailyStat.objects.filter(
+            provider_id__in=reporting, day__gte=span.start, day__lte=span.end
+        ).aggregate(**{c: Sum(c) for c in COUNTERS})
+        rate_totals = Totals(**{c: sums[c] or 0 for c in COUNTERS})
+    return Figures(totals(scope, span), span, bool(reporting), rate_totals)
 
 
 @dataclass(frozen=True)
