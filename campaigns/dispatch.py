@@ -10,6 +10,7 @@ message reaches the provider at most once unless the provider itself never answe
 from __future__ import annotations
 
 import random
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,8 +109,31 @@ def send_range(campaign_id: int, first_id: int, last_id: int) -> datetime | None
     if dispatch is None:
         return None
     while claimed := claim(campaign_id, first_id, last_id, dispatch.group_size):
-        record(dispatch, claimed, send_claimed(dispatch, claimed))
+        in_flight = InFlight(claimed)
+        attempts = send_claimed(dispatch, claimed, in_flight)
+        record(dispatch, claimed, attempts, attempt_at=in_flight.since)
     return next_due(campaign_id, first_id, last_id)
+
+
+class InFlight:
+    """A claimed group while its requests go out. The sweeper takes a message still
+    *sending* DISPATCH_SENDING_TIMEOUT after its `last_attempt_at` for one whose worker
+    died; a group that takes long (many slow requests, a tight rate limit) keeps that time
+    fresh, one UPDATE for the whole group at most every quarter of the timeout."""
+
+    def __init__(self, claimed: Sequence[Claimed]):
+        self.ids = [c.id for c in claimed]
+        self.since = claimed[0].attempt_at
+        self.refreshed = time.monotonic()
+
+    def keep_alive(self) -> None:
+        if time.monotonic() - self.refreshed < settings.DISPATCH_SENDING_TIMEOUT / 4:
+            return
+        self.since = timezone.now()
+        self.refreshed = time.monotonic()
+        Message.objects.filter(id__in=self.ids, state=MessageState.SENDING).update(
+            last_attempt_at=self.since
+        )
 
 
 def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Claimed]:
@@ -144,7 +168,9 @@ def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Cla
     ]
 
 
-def send_claimed(dispatch: Dispatch, claimed: Sequence[Claimed]) -> list[Attempt]:
+def send_claimed(
+    dispatch: Dispatch, claimed: Sequence[Claimed], in_flight: InFlight | None = None
+) -> list[Attempt]:
     """Render the claimed messages into requests and send them, pacing each request."""
     all_ids = tuple(c.id for c in claimed)
     if dispatch.credentials_lost:
@@ -166,13 +192,22 @@ def send_claimed(dispatch: Dispatch, claimed: Sequence[Claimed]) -> list[Attempt
             attempts.append(Attempt(request.message_ids, attempts[-1].result))
             continue
         pacing.wait_for_slot(dispatch.provider.pk, dispatch.rate_limit)
+        if in_flight is not None:
+            in_flight.keep_alive()
         attempts.append(Attempt(request.message_ids, dispatch.sender.send(request)))
     return attempts
 
 
-def record(dispatch: Dispatch, claimed: Sequence[Claimed], attempts: Sequence[Attempt]) -> None:
+def record(
+    dispatch: Dispatch,
+    claimed: Sequence[Claimed],
+    attempts: Sequence[Attempt],
+    *,
+    attempt_at: datetime | None = None,
+) -> None:
     """Write the outcome of every claimed message in one transaction, one UPDATE per distinct
-    outcome (not per message), then note the provider's errors and the campaign's progress."""
+    outcome (not per message), then note the provider's errors and the campaign's progress.
+    `attempt_at` is the group's `last_attempt_at` (refreshed while it was in flight)."""
     now = timezone.now()
     jitter = random.uniform(0.8, 1.2)
     by_id = {c.id: c for c in claimed}
@@ -202,31 +237,34 @@ def record(dispatch: Dispatch, claimed: Sequence[Claimed], attempts: Sequence[At
             outcomes.append(("1" if result.ok else "0") * len(ids))
     tally = Tally()
     provider_id, campaign_id = dispatch.provider.pk, dispatch.campaign.pk
-    attempt_at = claimed[0].attempt_at
+    attempt_at = attempt_at or claimed[0].attempt_at
     with transaction.atomic():
         for (decision, status, error), ids in groups.items():
-            changed, overridden = _apply(decision, status, error, ids, now)
-            if decision.state == MessageState.SENT:
-                tally.add(provider_id, campaign_id, now, "sent", changed + overridden)
-                _tally_early_deliveries(tally, provider_id, campaign_id, ids, now)
-                # Reconciled as "outcome unknown" meanwhile: that error is taken back.
-                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", -overridden)
+            changed, overridden = _apply(decision, status, error, ids, now, attempt_at)
+            for given_up_at in overridden:
+                # Reconciled as "outcome unknown" meanwhile: that error is taken back, and
+                # what really happened is counted below like any other outcome.
+                tally.add(provider_id, campaign_id, given_up_at, "dispatch_errors", -1)
                 code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
-                tally.add_error(provider_id, campaign_id, attempt_at, code, -overridden)
+                tally.add_error(provider_id, campaign_id, given_up_at, code, -1)
+            if decision.state == MessageState.SENT:
+                tally.add(provider_id, campaign_id, now, "sent", changed + len(overridden))
+                _tally_early_deliveries(tally, provider_id, campaign_id, ids, now)
             elif decision.state == MessageState.DISPATCH_ERROR and not decision.next_attempt_at:
-                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", changed)
+                final = changed + len(overridden)
+                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", final)
                 code = f"dispatch:{decision.reason}"
-                tally.add_error(provider_id, campaign_id, attempt_at, code, changed)
+                tally.add_error(provider_id, campaign_id, attempt_at, code, final)
         tally.save()
         bulk.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
         _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
 
 
-def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now):
+def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now, attempt_at):
     """Write one outcome to the messages still in flight; returns (changed, overridden):
-    `overridden` counts messages the sweeper had given up on (outcome unknown) that the
-    provider did take after all (a success wins over the unknown)."""
+    `overridden` holds the `last_attempt_at` of messages the sweeper had given up on
+    (outcome unknown) although their worker was alive: what the worker learnt wins."""
     fields = {
         "state": decision.state,
         "reason": decision.reason,
@@ -240,11 +278,16 @@ def _apply(decision: Decision, status: int | None, error: str, ids: list[int], n
         fields["attempts"] = F("attempts") + decision.attempts_delta
     messages = Message.objects.filter(id__in=ids)
     changed = messages.filter(state=MessageState.SENDING).update(**fields)
-    overridden = 0
-    if decision.state == MessageState.SENT and changed < len(ids):
-        overridden = messages.filter(
+    overridden: list[datetime] = []
+    if changed < len(ids):
+        unknown = messages.select_for_update().filter(
             state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN
-        ).update(**fields)
+        )
+        rows = list(unknown.values_list("id", "last_attempt_at"))
+        if rows:
+            fields["last_attempt_at"] = attempt_at  # as its group, for the rollups' dating
+            Message.objects.filter(id__in=[row[0] for row in rows]).update(**fields)
+            overridden = [row[1] for row in rows]
     return changed, overridden
 
 
