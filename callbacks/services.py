@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -42,8 +42,6 @@ class Target:
     campaign_id: int
     phone: str
     outcome_unknown: bool = False  # the sweeper gave up on it: a report proves it was sent
-    sent_at: datetime | None = None
-    last_attempt_at: datetime | None = None
 
 
 def record_events(
@@ -111,13 +109,13 @@ def _targets(provider: Provider, events: Sequence[NormalizedEvent]) -> dict[str,
     return targets
 
 
-UNKNOWN_COLUMNS = ("state", "reason", "sent_at", "last_attempt_at")
+UNKNOWN_COLUMNS = ("state", "reason")
 
 
 def _target(row: tuple) -> Target:
-    message_id, campaign_id, phone, state, reason, sent_at, last_attempt_at = row
+    message_id, campaign_id, phone, state, reason = row
     unknown = state == MessageState.DISPATCH_ERROR and reason == DispatchReason.OUTCOME_UNKNOWN
-    return Target(message_id, campaign_id, phone, unknown, sent_at, last_attempt_at)
+    return Target(message_id, campaign_id, phone, unknown)
 
 
 def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
@@ -129,7 +127,7 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT id, campaign_id, "to", state, reason, sent_at, last_attempt_at FROM {table} '
+            f'SELECT id, campaign_id, "to", state, reason FROM {table} '
             "WHERE id = ANY(%s) AND provider_id = %s",
             [list(ids), provider.pk],
         )
@@ -239,9 +237,9 @@ def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]], tally: Tal
     if latest:
         _update_outcomes(latest)
     if reached:
-        for message_id, provider_id, delivered_at in _mark_sent_if_unknown(set(reached)):
+        for message_id, provider_id, sent_at, delivered_at in _mark_sent_if_unknown(set(reached)):
             target = reached[message_id]
-            at = target.last_attempt_at
+            at = as_aware(sent_at)  # when it was last tried, as the update wrote it
             tally.add(provider_id, target.campaign_id, at, "sent")
             tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
             code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
@@ -252,15 +250,15 @@ def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]], tally: Tal
 
 
 def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
-    """Outcome unknown → sent, sent when last tried; returns (id, provider id, delivered_at)
-    of those changed."""
+    """Outcome unknown → sent, sent when last tried; returns (id, provider id, sent_at,
+    delivered_at) of those changed."""
     table = connection.ops.quote_name(Message._meta.db_table)
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, reason = '', sent_at = last_attempt_at "
             f"WHERE id IN ({placeholders}) AND state = %s AND reason = %s "
-            "RETURNING id, provider_id, delivered_at",
+            "RETURNING id, provider_id, sent_at, delivered_at",
             [MessageState.SENT, *ids, MessageState.DISPATCH_ERROR, DispatchReason.OUTCOME_UNKNOWN],
         )
         return cursor.fetchall()

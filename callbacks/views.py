@@ -16,6 +16,7 @@ from providers.models import Provider
 
 from . import intake, responses
 from .models import CallbackRequest, RequestStatus
+from .receivers import answer_for
 
 logger = logging.getLogger(__name__)
 TOKEN_PREFIX = 8  # looked up by an index on the prefix, compared in constant time in full
@@ -74,13 +75,7 @@ def receive(request, token: str):
         if outcome.status == 400:
             return responses.bad_request(outcome.message, list(outcome.missing_fields))
         return responses.error(outcome.status, outcome.message)
-    return _answer(provider, row, outcome)
-
-
-def _answer(provider: Provider, row: CallbackRequest, outcome: intake.Outcome) -> HttpResponse:
-    from .receivers import answer_for  # the provider kind decides the shape of a 2xx
-
-    return answer_for(provider, row, outcome)
+    return answer_for(provider, row, outcome)  # the provider kind shapes its 2xx
 
 
 def _keep_for_retry(row: CallbackRequest) -> HttpResponse:
