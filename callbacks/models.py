@@ -64,12 +64,26 @@ class Event(models.Model):
     makes the same event received twice count once (SPEC §6.5)."""
 
     id = models.BigAutoField(primary_key=True)
-    provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="events")
+    # No single-column indexes on these keys: the composite ones below lead with them, and
+    # every index costs each of the tens of thousands of inserts a second callbacks make.
+    provider = models.ForeignKey(
+        Provider, on_delete=models.DB_CASCADE, related_name="events", db_index=False
+    )
     message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="events"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="events",
+        db_index=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="events"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="events",
+        db_index=False,
     )
     request = models.ForeignKey(
         CallbackRequest, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="events"
