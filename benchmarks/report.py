@@ -1,0 +1,56 @@
+"""One benchmark row: our figure, the baseline's measured in the same run, and the target.
+
+Each benchmark module ends its run with `emit(rows)`, which prints the rows for a person and
+one `RESULT {json}` line per row for `benchmarks.run` to collect.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+from dataclasses import asdict, dataclass
+
+PREFIX = "RESULT "
+
+
+@dataclass
+class Row:
+    id: str  # B1…B8
+    scenario: str
+    ours: float
+    baseline: float
+    unit: str  # of ours and baseline, e.g. "msg/s"
+    target: str  # as the issue states it
+    met: bool
+    notes: str = ""  # the figures a target names besides the ratio (peak memory, p99…)
+    lower_is_better: bool = False  # times: the ratio is baseline ÷ ours either way
+
+    @property
+    def ratio(self) -> float:
+        """Ours ÷ baseline, oriented so that 1.0 means 'as good as the baseline'."""
+        if not self.ours or not self.baseline:
+            return 0.0
+        return self.baseline / self.ours if self.lower_is_better else self.ours / self.baseline
+
+
+def emit(rows: list[Row]) -> None:
+    for row in rows:
+        verdict = "met" if row.met else "MISSED"
+        print(
+            f"{row.id} {row.scenario}: ours {row.ours:,.1f} {row.unit}, baseline "
+            f"{row.baseline:,.1f} {row.unit}, ratio {row.ratio:.2f} ({verdict}: {row.target})"
+            + (f"; {row.notes}" if row.notes else "")
+        )
+    for row in rows:
+        print(PREFIX + json.dumps(asdict(row)), flush=True)
+
+
+def parse(line: str) -> Row | None:
+    if not line.startswith(PREFIX):
+        return None
+    return Row(**json.loads(line[len(PREFIX) :]))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
