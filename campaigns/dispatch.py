@@ -81,10 +81,7 @@ class Dispatch:
             campaign_values=self.composer.shared_values,
             session_key=f"provider-{self.provider.pk}",
         )
-        batched = bool(config.get("batching") and config.get("batch_key"))
-        self.group_size = (
-            int(config["records_per_batch"]) if batched else (settings.DISPATCH_GROUP_SIZE)
-        )
+        self.group_size = group_size(config)
         self.rate_limit = config.get("rate_limit") or None
 
     @classmethod
@@ -95,6 +92,13 @@ class Dispatch:
             .first()
         )
         return cls(campaign) if campaign else None
+
+
+def group_size(config: dict) -> int:
+    """Messages claimed at once: a whole batch for a batching provider, else a small group."""
+    if config.get("batching") and config.get("batch_key"):
+        return int(config["records_per_batch"])
+    return settings.DISPATCH_GROUP_SIZE
 
 
 # --- the loop -------------------------------------------------------------------------------

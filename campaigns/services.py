@@ -19,7 +19,7 @@ from providers.services import TEST_MESSAGE_ID, send_test_sms
 from providers.templating import BODY
 from stats.rollups import Tally
 
-from . import bulk, personalize
+from . import bulk, dispatch, personalize
 from .compose import Composer
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
@@ -179,11 +179,21 @@ def enqueue(campaign_id: int) -> int:
     if bounds["first"] is None:
         finish_if_done(campaign_id)
         return 0
-    size = settings.DISPATCH_RANGE_SIZE
+    size = range_size(campaign_id, bounds["last"] - bounds["first"] + 1)
     starts = range(bounds["first"], bounds["last"] + 1, size)
     for first in starts:
         send_range.delay(campaign_id, first, min(first + size - 1, bounds["last"]))
     return len(starts)
+
+
+def range_size(campaign_id: int, span: int) -> int:
+    """Ids per task: at most DISPATCH_RANGE_SIZE, and small enough that a campaign spreads
+    over DISPATCH_SPREAD tasks, so every worker process takes part even in a small one;
+    never below one claim, so a batching provider still fills its batches."""
+    config = Campaign.objects.filter(pk=campaign_id).values_list("provider__config", flat=True)
+    group = dispatch.group_size(config.get() or {})
+    spread = -(-span // settings.DISPATCH_SPREAD)  # ceiling division
+    return max(1, min(settings.DISPATCH_RANGE_SIZE, max(group, spread)))
 
 
 def finish_if_done(campaign_id: int) -> bool:

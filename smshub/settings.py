@@ -200,6 +200,8 @@ DISPATCH_AUTH_RETRY_WINDOW = env.float("DISPATCH_AUTH_RETRY_WINDOW", default=360
 DISPATCH_GROUP_SIZE = env.int("DISPATCH_GROUP_SIZE", default=20)
 # Message ids per Celery task.
 DISPATCH_RANGE_SIZE = env.int("DISPATCH_RANGE_SIZE", default=5000)
+# …and a campaign is split into at least this many tasks, so all worker processes share it.
+DISPATCH_SPREAD = env.int("DISPATCH_SPREAD", default=8)
 # A message still "sending" this long after its attempt began is reconciled as
 # Dispatch Error (outcome unknown), never re-sent.
 DISPATCH_SENDING_TIMEOUT = env.float("DISPATCH_SENDING_TIMEOUT", default=600.0)

@@ -107,6 +107,7 @@ def test_start_enqueues_id_ranges_after_commit(
     provider, enqueued, settings, django_capture_on_commit_callbacks
 ):
     settings.DISPATCH_RANGE_SIZE = 1000
+    settings.DISPATCH_SPREAD = 2
     campaign = Campaign.objects.create(name="Big", provider=provider, body="Hi")
     services.queue_messages(campaign, [(f"+1415555{i:04d}", None) for i in range(2500)])
     first_id = Message.objects.order_by("id").first().id
@@ -123,6 +124,30 @@ def test_start_enqueues_id_ranges_after_commit(
         (first_id + 1000, 1000),
         (first_id + 2000, 500),
     ]
+
+
+def test_a_small_campaign_is_spread_over_several_tasks_of_at_least_one_claim(
+    provider, enqueued, settings
+):
+    settings.DISPATCH_SPREAD = 8
+    settings.DISPATCH_GROUP_SIZE = 20
+    campaign = sending_campaign(provider, 400)
+    services.enqueue(campaign.pk)
+    assert [last - first + 1 for _, first, last in enqueued] == [50] * 8
+
+    enqueued.clear()
+    small = sending_campaign(provider, 30)
+    services.enqueue(small.pk)
+    assert [last - first + 1 for _, first, last in enqueued] == [20, 10]
+
+
+def test_a_batching_provider_keeps_whole_batches_per_task(provider, enqueued, settings):
+    settings.DISPATCH_SPREAD = 8
+    provider.config.update(batching=True, batch_key="messages", records_per_batch=1000)
+    provider.save()
+    campaign = sending_campaign(provider, 3000)
+    services.enqueue(campaign.pk)
+    assert [last - first + 1 for _, first, last in enqueued] == [1000] * 3
 
 
 def test_the_task_comes_back_when_its_next_retry_falls_due(provider, monkeypatch, httpserver):
