@@ -2,7 +2,7 @@
 psycopg COPY of the same rows as the baseline.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub_bench \\
-        .venv/bin/python -m benchmarks.create_messages [CONTACTS]
+        .venv/bin/python -m benchmarks.create_messages [--quick]     # B6; --quick: 200,000
 
 Needs PostgreSQL (COPY is the baseline). It deletes every campaign and audience of the
 database it uses: never point it at real data.
@@ -11,13 +11,15 @@ database it uses: never point it at real data.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 from benchmarks.dispatch_throughput import configure, provider_for
+from benchmarks.report import Row, emit, peak_rss_mb
 
 CONTACTS = 1_000_000
+QUICK = 200_000
+PEAK_MB = 300
 
 
 def seed_audience(count: int):
@@ -71,7 +73,7 @@ def copy_baseline(campaign, count: int) -> float:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else CONTACTS
+    count = QUICK if "--quick" in sys.argv else CONTACTS
     configure()
     from django.db import connection, transaction
     from django.utils import timezone
@@ -102,11 +104,25 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     skipped = Message.objects.filter(campaign=ours, state="skipped").count()
     baseline = copy_baseline(campaign(), count)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"messages created: {created:,} ({skipped:,} skipped as opted out)")
     print(f"INSERT … SELECT : {elapsed:6.2f} s  {created / elapsed:>10,.0f} rows/s")
     print(f"COPY (baseline) : {baseline:6.2f} s  {count / baseline:>10,.0f} rows/s")
-    print(f"ours / baseline : {baseline / elapsed:.2f}x   peak memory {peak_mb:.0f} MB")
+    ours_rate, copy_rate = created / elapsed, count / baseline
+    emit(
+        [
+            Row(
+                "B6",
+                f"creating the messages of a {count:,}-contact campaign",
+                ours_rate,
+                copy_rate,
+                "rows/s",
+                f"≥ 0.5x COPY; peak memory < {PEAK_MB} MB",
+                ours_rate / copy_rate >= 0.5 and peak_mb < PEAK_MB,
+                f"{elapsed:.1f} s vs {baseline:.1f} s; peak memory {peak_mb:.0f} MB",
+            )
+        ]
+    )
     stub.close()
 
 

@@ -23,14 +23,11 @@ class Row:
     target: str  # as the issue states it
     met: bool
     notes: str = ""  # the figures a target names besides the ratio (peak memory, p99…)
-    lower_is_better: bool = False  # times: the ratio is baseline ÷ ours either way
 
     @property
     def ratio(self) -> float:
-        """Ours ÷ baseline, oriented so that 1.0 means 'as good as the baseline'."""
-        if not self.ours or not self.baseline:
-            return 0.0
-        return self.baseline / self.ours if self.lower_is_better else self.ours / self.baseline
+        """Ours ÷ baseline, as the targets state them (for times, lower is better)."""
+        return self.ours / self.baseline if self.baseline else 0.0
 
 
 def emit(rows: list[Row]) -> None:

@@ -3,17 +3,15 @@ and for ten million messages): seed N messages over 90 days, build the rollups, 
 the stats data layer and, when they exist, the two Stats pages for a 90-day range.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub_bench \\
-        .venv/bin/python -m benchmarks.stats_pages [MESSAGES ...]     # default 10,000
+        .venv/bin/python -m benchmarks.stats_pages [--quick]
 
-Needs PostgreSQL (the messages are loaded with COPY). Each size's medians are kept in
-var/benchmarks/stats_pages.json, so separate runs (10,000 then 2,000,000) print their
-ratio. It empties the campaigns, providers, events and rollups of the database it uses:
-never point it at real data.
+B5: 10,000 then 2,000,000 messages (--quick: 200,000); the pages at 10,000 are the
+baseline. Needs PostgreSQL (the messages are loaded with COPY). It empties the campaigns,
+providers, events and rollups of the database it uses: never point it at real data.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import statistics
@@ -21,12 +19,10 @@ import sys
 import time
 import warnings
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from benchmarks.dispatch_throughput import configure, provider_for
+from benchmarks.report import Row, emit
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "var" / "benchmarks" / "stats_pages.json"
 DAYS = 90
 CAMPAIGNS_PER_DAY = 2
 RUNS = 9
@@ -210,23 +206,10 @@ def median_ms(call, runs: int = RUNS) -> float:
     return statistics.median(times)
 
 
-def page_paths(provider, campaign) -> dict[str, str | None]:
-    """The two Stats pages, None for one that does not exist (yet)."""
-    from django.urls import Resolver404, resolve
-
-    paths = {
-        "page: provider Stats tab": f"/settings/channels/sms/providers/{provider.pk}/stats/",
-        "page: campaign Stats tab": f"/campaigns/{campaign.pk}/stats/",
-    }
-    found: dict[str, str | None] = {}
-    for label, path in paths.items():
-        try:
-            resolve(path)
-        except Resolver404:
-            found[label] = None
-        else:
-            found[label] = f"{path}?days={DAYS}"
-    return found
+PAGES = {
+    "page: provider Stats tab": "/settings/channels/sms/providers/{provider}/stats/?days={days}",
+    "page: campaign Stats tab": "/campaigns/{campaign}/stats/?days={days}",
+}
 
 
 def admin_client():
@@ -253,7 +236,7 @@ def admin_client():
     return client
 
 
-def measure(provider, campaign) -> dict[str, float | None]:
+def measure(provider, campaign) -> dict[str, float]:
     from django.utils import timezone
 
     from stats import figures as stats
@@ -268,12 +251,10 @@ def measure(provider, campaign) -> dict[str, float | None]:
         "provider_comparison()": lambda: stats.provider_comparison(span),
         "figures(campaign)": lambda: stats.figures(stats.Scope(campaign=campaign), span),
     }
-    result: dict[str, float | None] = {label: median_ms(call) for label, call in calls.items()}
+    result = {label: median_ms(call) for label, call in calls.items()}
     client = admin_client()
-    for label, path in page_paths(provider, campaign).items():
-        if path is None:
-            result[label] = None
-            continue
+    for label, path in PAGES.items():
+        path = path.format(provider=provider.pk, campaign=campaign.pk, days=DAYS)
 
         def get(path=path):
             response = client.get(path)
@@ -283,7 +264,7 @@ def measure(provider, campaign) -> dict[str, float | None]:
     return result
 
 
-def run(count: int) -> dict[str, float | None]:
+def run(count: int) -> dict[str, float]:
     from django.db import transaction
     from django.utils import timezone
 
@@ -315,36 +296,44 @@ def run(count: int) -> dict[str, float | None]:
     return measure(provider, middle)
 
 
-def report(results: dict[str, dict[str, float | None]]) -> None:
+def report(results: dict[str, dict[str, float]]) -> None:
     """Median times per size, and the largest size's over the smallest's."""
-    sizes = sorted(results, key=int)
-    labels = list(results[sizes[-1]])
+    sizes = list(results)
     header = "".join(f"{int(size):>14,}" for size in sizes)
-    ratio = "  ratio" if len(sizes) > 1 else ""
-    print(f"\nmedian of {RUNS} runs, ms, 90-day range{'':8}{header}{ratio}")
-    for label in labels:
-        times = [results[size].get(label) for size in sizes]
-        cells = "".join(f"{t:>14.2f}" if t is not None else f"{'absent':>14}" for t in times)
-        line = f"{label:45}{cells}"
-        if len(sizes) > 1 and times[0] and times[-1]:
-            line += f"  {times[-1] / times[0]:5.2f}x"
-        print(line)
+    print(f"\nmedian of {RUNS} runs, ms, 90-day range{'':8}{header}  ratio")
+    for label in results[sizes[-1]]:
+        times = [results[size][label] for size in sizes]
+        cells = "".join(f"{t:>14.2f}" for t in times)
+        print(f"{label:45}{cells}  {times[-1] / times[0]:5.2f}x")
 
 
 def main() -> None:
-    sizes = [int(arg) for arg in sys.argv[1:]] or [10_000]
+    sizes = [10_000, 200_000 if "--quick" in sys.argv else 2_000_000]
     configure()
     from django.db import connection
 
     if connection.vendor != "postgresql":
         sys.exit("Set BENCH_DATABASE_URL to a PostgreSQL database (the seeding uses COPY).")
     print(f"database: {connection.settings_dict['NAME']} ({connection.vendor})")
-    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for size in sizes:
-        saved[str(size)] = run(size)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(saved, indent=2))
-    report(saved)
+    results = {str(size): run(size) for size in sizes}
+    report(results)
+    small, large = (results[str(size)] for size in sizes)
+    rows = []
+    for label in PAGES:
+        ours, baseline = large[label], small[label]
+        rows.append(
+            Row(
+                "B5",
+                f"{label.removeprefix('page: ')}, 90 days, {sizes[1]:,} vs {sizes[0]:,} messages",
+                ours,
+                baseline,
+                "ms",
+                "time ratio ≤ 1.5; server time < 50 ms",
+                ours / baseline <= 1.5 and ours < 50,
+                f"median of {RUNS} requests through Django's test client",
+            )
+        )
+    emit(rows)
 
 
 if __name__ == "__main__":
