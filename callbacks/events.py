@@ -83,3 +83,6 @@ class NormalizedEvent:
     from_phone: str = ""  # an inbound reply's sender, when there is no meta
     to_phone: str = ""
     properties: dict = field(default_factory=dict)
+    # The provider's own id of this report (Twilio: MessageSid + status), when it has one:
+    # a repeat is then recognised by it, not by a time that may be the receipt time.
+    identity: str = ""

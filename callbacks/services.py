@@ -136,12 +136,14 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
 
 
 def _dedup_key(event: NormalizedEvent, target: Target | None) -> str:
-    """The same event for the same message: same type and ts, same url (clicks) or text
-    (replies), same status (intermediate statuses)."""
+    """The same event for the same message: same type and ts (or the provider's identity of
+    the report), same url (clicks) or text (replies), same status (intermediate statuses).
+    Being a unique key, it also makes two copies arriving at once count once."""
     who = f"m{target.message_id}" if target else _target_key(event)
     what = event.url if event.type == CLICKED else event.text if event.type == REPLIED else ""
     status = event.properties.get("status", "")
-    raw = f"{event.type}|{who}|{event.ts.timestamp():.3f}|{what}|{status}"
+    when = f"id:{event.identity}" if event.identity else f"{event.ts.timestamp():.3f}"
+    raw = f"{event.type}|{who}|{when}|{what}|{status}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -12,19 +12,17 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
 from django.http import HttpResponse
 
-from providers import message_ids
 from providers.models import Provider
 
 from .. import responses
 from ..events import DELIVERED, FAILED, REPLIED, STATUS, NormalizedEvent, error_description
-from ..models import CallbackRequest, Event
+from ..models import CallbackRequest
 from .generic import REPLY_KEPT, BadCallback
 
 FORM = "application/x-www-form-urlencoded"
@@ -33,9 +31,6 @@ RECEIVED = "received"  # an inbound message, not a status of one of ours
 FAILURES = ("failed", "undelivered")
 DEFAULT_PORTS = {"https": 443, "http": 80}
 DONE_DATE = re.compile(r"\d{10}")  # RawDlrDoneDate: YYMMDDhhmm, UTC
-# A repeat of a callback that carries no time of its own (Twilio's retry, a relay's replay,
-# the retry of a request we failed to process) is looked for this far around it.
-REPEAT_WINDOW = timedelta(days=1)
 
 MISMATCH = "Forbidden: the X-Twilio-Signature does not match."
 MISSING = "Forbidden: the X-Twilio-Signature header is missing."
@@ -73,9 +68,11 @@ def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
     if missing:
         raise BadCallback("Bad request. Some mandatory parameter was missing.", missing)
 
-    done = _done_date(fields.get("RawDlrDoneDate", ""))
-    ts = done or row.received_at
+    # A delivery report's own time when it has one, else the receipt time; a repeat is
+    # recognised by the message's sid and the status, whatever its time (SPEC §6.5).
+    ts = _done_date(fields.get("RawDlrDoneDate", "")) or row.received_at
     properties = {"status": status, "sid": sid}
+    identity = f"{sid}:{status}"
     if status == RECEIVED:
         # Inbound: no meta even if the URL carries one; matched by the sender's number.
         event = NormalizedEvent(
@@ -85,21 +82,26 @@ def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
             from_phone=_phone(fields["From"]),
             to_phone=fields.get("To", "").strip(),
             properties=properties,
+            identity=identity,
         )
     else:
         meta = _meta(row, fields)
         if status == DELIVERED:
-            event = NormalizedEvent(DELIVERED, ts, meta, properties=properties)
+            event = NormalizedEvent(DELIVERED, ts, meta, properties=properties, identity=identity)
         elif status in FAILURES:
             code = fields.get("ErrorCode", "").strip()
             description = error_description(code, fields.get("ErrorMessage", "").strip())
             event = NormalizedEvent(
-                FAILED, ts, meta, code=code, description=description, properties=properties
+                FAILED,
+                ts,
+                meta,
+                code=code,
+                description=description,
+                properties=properties,
+                identity=identity,
             )
         else:  # queued, sending, sent, accepted, scheduled, read, canceled…: kept, not counted
-            event = NormalizedEvent(STATUS, ts, meta, properties=properties)
-    if done is None:
-        event = _as_first_seen(provider, event)
+            event = NormalizedEvent(STATUS, ts, meta, properties=properties, identity=identity)
     return [event]
 
 
@@ -226,26 +228,3 @@ def _phone(text: str) -> str:
     if not phonenumbers.is_possible_number(number):
         return text
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _as_first_seen(provider: Provider, event: NormalizedEvent) -> NormalizedEvent:
-    """An event without a time of its own takes the receipt time, which differs on every
-    repeat. If the same Twilio message (sid) already reported this status, reuse the time
-    recorded then, so that the repeat gets the same dedup key and counts once (SPEC §6.5)."""
-    known = Event.objects.filter(
-        provider=provider,
-        type=event.type,
-        properties__sid=event.properties["sid"],
-        properties__status=event.properties["status"],
-    )
-    if event.meta:
-        try:
-            known = known.filter(message_id=message_ids.verify(event.meta))
-        except message_ids.InvalidMessageId:
-            return event  # stored unmatched anyway: not worth a search
-    elif event.type == REPLIED:
-        known = known.filter(ts__range=(event.ts - REPEAT_WINDOW, event.ts + REPEAT_WINDOW))
-    else:
-        return event  # a status callback without meta: unmatched, not worth a search
-    first = known.order_by("ts").values_list("ts", flat=True).first()
-    return replace(event, ts=first) if first else event
