@@ -2,7 +2,8 @@
 
 The file is read as a stream of ~5000-row chunks, so memory stays flat whatever its size.
 Each chunk is checked row by row (bad rows are kept as RejectedRow with their line number
-and reason), its duplicates are merged, and it is written with one set-based upsert; the
+and reason; a large file's phone numbers are checked in a helper process, see
+phone_checker), its duplicates are merged, and it is written with one set-based upsert; the
 import's progress is recorded with it, in the same transaction.
 """
 
@@ -16,12 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import phone_checker
 from .models import Audience, Contact, Import, RejectedRow
-from .phones import InvalidPhone, normalize
 
 CHUNK_ROWS = 5000
 # A first line longer than this is not a header (a binary file, or one without line breaks).
@@ -143,10 +145,19 @@ class _Lines:
 
 
 @dataclass
+class _Row:
+    line: int  # of its first line in the file
+    raw: str
+    fields: list[str]
+    reason: str | None  # why it is rejected before its number is checked
+
+
+@dataclass
 class _Chunk:
+    rows: list[_Row] = field(default_factory=list)
+    position: int = 0  # bytes of the file read once the chunk was read
     contacts: dict[str, dict[str, str]] = field(default_factory=dict)  # phone → attributes
     rejected: list[RejectedRow] = field(default_factory=list)
-    rows: int = 0
     merged: int = 0  # rows merged into an earlier row of the same chunk
 
 
@@ -161,57 +172,89 @@ class Totals:
 def import_file(job: Import) -> Totals:
     """Import the job's file into its audience (the job's phone column and default country),
     recording progress on the job after every chunk. Raises HeaderError for a file without
-    a header, and OSError when the file cannot be read."""
+    a header, and OSError when the file cannot be read.
+
+    A chunk's numbers are checked (phone_checker) while the chunk before is written."""
     header = job.header
     phone_at = header.index(job.phone_column)
-    attribute_columns = [(i, name) for i, name in enumerate(header) if i != phone_at]
     width = len(header)
-    country = job.default_country
     totals = Totals()
-    with job.file.open("rb") as binary:
-        lines = _Lines(open_text(binary))
-        reader = csv.reader(lines, delimiter=job.delimiter)
-        if next(reader, None) is None:
-            raise HeaderError("This file is empty.")
-        last_line, lines.taken = reader.line_num, []
-        chunk = _Chunk()
-        for fields in reader:
-            first_line, last_line = last_line + 1, reader.line_num
-            taken, lines.taken = lines.taken, []
-            if not any(value.strip() for value in fields):
-                continue  # a blank line holds no contact
-            chunk.rows += 1
-            raw = taken[0] if len(taken) == 1 else "".join(taken)
-            reason = None
-            if "\ufffd" in raw:
-                reason = "the row is not valid UTF-8"
-            elif "\x00" in raw:
-                reason = "the row contains a NUL character"
-            elif len(fields) > width and any(value.strip() for value in fields[width:]):
-                reason = f"more fields than the header ({len(fields)}, expected {width})"
-            else:
-                try:
-                    phone = normalize(fields[phone_at] if phone_at < len(fields) else "", country)
-                except InvalidPhone as invalid:
-                    reason = str(invalid)
-            if reason is not None:
-                chunk.rejected.append(_rejected(job, first_line, reason, raw))
-            else:
-                count = len(fields)
-                attributes = {
-                    name: fields[i].strip() if i < count else "" for i, name in attribute_columns
-                }
-                known = chunk.contacts.get(phone)
-                if known is None:
-                    chunk.contacts[phone] = attributes
-                else:
-                    known.update(attributes)  # the later row wins, key by key
-                    chunk.merged += 1
-            if chunk.rows >= CHUNK_ROWS:
-                _write(job, chunk, totals, _position(binary))
-                chunk = _Chunk()
-        _write(job, chunk, totals, _position(binary))
+    checker = phone_checker.checker_for(
+        job.default_country, job.file.size, settings.IMPORT_PARALLEL_FROM_BYTES
+    )
+    try:
+        with job.file.open("rb") as binary:
+            waiting: _Chunk | None = None  # its numbers are being checked
+            for chunk in _chunks(binary, job.delimiter, width):
+                checker.submit([_phone_text(row, phone_at) for row in chunk.rows if not row.reason])
+                if waiting is not None:
+                    _write(job, _sorted(job, waiting, checker.collect(), phone_at), totals)
+                waiting = chunk
+            if waiting is not None:
+                _write(job, _sorted(job, waiting, checker.collect(), phone_at), totals)
+    finally:
+        checker.close()
     return totals
+
+
+def _chunks(binary: BinaryIO, delimiter: str, width: int) -> Iterator[_Chunk]:
+    """The file's non-blank rows after the header, CHUNK_ROWS at a time, each with the reason
+    it is rejected for if its text alone shows it is bad."""
+    lines = _Lines(open_text(binary))
+    reader = csv.reader(lines, delimiter=delimiter)
+    if next(reader, None) is None:
+        raise HeaderError("This file is empty.")
+    last_line, lines.taken = reader.line_num, []
+    chunk = _Chunk()
+    for fields in reader:
+        first_line, last_line = last_line + 1, reader.line_num
+        taken, lines.taken = lines.taken, []
+        if not any(value.strip() for value in fields):
+            continue  # a blank line holds no contact
+        raw = taken[0] if len(taken) == 1 else "".join(taken)
+        reason = None
+        if "\ufffd" in raw:
+            reason = "the row is not valid UTF-8"
+        elif "\x00" in raw:
+            reason = "the row contains a NUL character"
+        elif len(fields) > width and any(value.strip() for value in fields[width:]):
+            reason = f"more fields than the header ({len(fields)}, expected {width})"
+        chunk.rows.append(_Row(first_line, raw, fields, reason))
+        if len(chunk.rows) >= CHUNK_ROWS:
+            chunk.position = _position(binary)
+            yield chunk
+            chunk = _Chunk()
+    chunk.position = _position(binary)
+    yield chunk
+
+
+def _phone_text(row: _Row, phone_at: int) -> str:
+    return row.fields[phone_at] if phone_at < len(row.fields) else ""
+
+
+def _sorted(job: Import, chunk: _Chunk, checked: phone_checker.Checked, phone_at: int) -> _Chunk:
+    """The chunk's rows as contacts (duplicates merged, the later row winning key by key) and
+    rejected rows, given the results of its numbers' checks in row order."""
+    attribute_columns = [(i, name) for i, name in enumerate(job.header) if i != phone_at]
+    results = iter(checked)
+    for row in chunk.rows:
+        reason = row.reason
+        if reason is None:
+            phone, reason = next(results)
+        if reason:
+            chunk.rejected.append(_rejected(job, row.line, reason, row.raw))
+            continue
+        count = len(row.fields)
+        attributes = {
+            name: row.fields[i].strip() if i < count else "" for i, name in attribute_columns
+        }
+        known = chunk.contacts.get(phone)
+        if known is None:
+            chunk.contacts[phone] = attributes
+        else:
+            known.update(attributes)
+            chunk.merged += 1
+    return chunk
 
 
 def _rejected(job: Import, line: int, reason: str, raw: str) -> RejectedRow:
@@ -226,17 +269,17 @@ def _position(binary: BinaryIO) -> int:
         return 0
 
 
-def _write(job: Import, chunk: _Chunk, totals: Totals, position: int) -> None:
+def _write(job: Import, chunk: _Chunk, totals: Totals) -> None:
     """Write one chunk and the job's progress, in one transaction."""
     with transaction.atomic():
         added = upsert_contacts(job.audience_id, chunk.contacts)
         RejectedRow.objects.bulk_create(chunk.rejected)
-        totals.rows_read += chunk.rows
+        totals.rows_read += len(chunk.rows)
         totals.added += added
         totals.merged += chunk.merged + len(chunk.contacts) - added
         totals.rejected += len(chunk.rejected)
         Import.objects.filter(pk=job.pk).update(
-            processed_bytes=max(position, job.processed_bytes),
+            processed_bytes=max(chunk.position, job.processed_bytes),
             rows_read=totals.rows_read,
             added=totals.added,
             merged=totals.merged,
@@ -247,7 +290,7 @@ def _write(job: Import, chunk: _Chunk, totals: Totals, position: int) -> None:
             Audience.objects.filter(pk=job.audience_id).update(
                 contact_count=F("contact_count") + added
             )
-    job.processed_bytes = max(position, job.processed_bytes)
+    job.processed_bytes = max(chunk.position, job.processed_bytes)
 
 
 def upsert_contacts(audience_id: int, contacts: dict[str, dict[str, str]]) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -168,7 +169,11 @@ def main() -> None:
         f"import             {elapsed:8.1f} s  {job.rows_read / elapsed:>9,.0f} rows/s  "
         f"added {job.added:,}, merged {job.merged:,}, rejected {job.rejected:,}"
     )
-    print(f"peak RSS           {after:8.0f} MB  (before the import: {before:.0f} MB)")
+    helper = peak_rss_mb(resource.RUSAGE_CHILDREN)  # the phone number checker
+    print(
+        f"peak RSS           {after:8.0f} MB  (before the import: {before:.0f} MB; "
+        f"number checker process: {helper:.0f} MB)"
+    )
 
     if "--reading-only" in sys.argv:
         reading = run_reading_only(path)
@@ -193,8 +198,9 @@ def main() -> None:
                 baseline,
                 "rows/s",
                 f"≥ 0.3x COPY; peak memory < {PEAK_MB} MB",
-                ours / baseline >= 0.3 and after < PEAK_MB,
-                f"{elapsed:.1f} s vs {copy:.1f} s; peak memory {after:.0f} MB",
+                ours / baseline >= 0.3 and after + helper < PEAK_MB,
+                f"{elapsed:.1f} s vs {copy:.1f} s; peak memory {after:.0f} MB "
+                f"+ {helper:.0f} MB (number checker)",
             )
         ]
     )

@@ -48,6 +48,7 @@ def parse(line: str) -> Row | None:
     return Row(**json.loads(line[len(PREFIX) :]))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process, or of its largest ended child process with
+    resource.RUSAGE_CHILDREN (Linux reports KiB)."""
+    return resource.getrusage(who).ru_maxrss / 1024

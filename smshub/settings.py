@@ -186,6 +186,8 @@ OPT_OUT_KEYWORDS = env.list(
 OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
 # An import with no progress for this long lost its worker: it is started again.
 IMPORT_STALL_AFTER = env.float("IMPORT_STALL_AFTER", default=600.0)
+# Files at least this large have their numbers checked in a helper process (another core).
+IMPORT_PARALLEL_FROM_BYTES = env.int("IMPORT_PARALLEL_FROM_BYTES", default=1_000_000)
 
 # Dispatch (campaigns/dispatch.py, SPEC §3.4). Retries: attempt n waits about
 # BASE * 3^(n-1) seconds (±20 % jitter), or the provider's Retry-After if longer.

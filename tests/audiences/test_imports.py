@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from audiences import imports, services, tasks
+from audiences import imports, phone_checker, services, tasks
 from audiences.models import Audience, Contact, ImportStatus, RejectedRow
 
 from .helpers import contacts, counts, rejected, run, start
@@ -268,7 +268,10 @@ def test_it_keeps_audiences_apart():
     assert Contact.objects.filter(phone="+14155550123").count() == 2
 
 
-def test_it_counts_right_across_chunks(monkeypatch):
+@pytest.mark.parametrize("helper", [False, True], ids=["in-process", "helper process"])
+def test_it_counts_right_across_chunks(monkeypatch, settings, helper):
+    """Also with the numbers checked by the helper process, one chunk ahead of the writes."""
+    settings.IMPORT_PARALLEL_FROM_BYTES = 0 if helper else 10**12
     monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
     rows = [f"+1415555{n:04d},n{n}" for n in range(10)]
     # Duplicates of earlier chunks, inside a chunk, and bad rows on the way.
@@ -283,6 +286,29 @@ def test_it_counts_right_across_chunks(monkeypatch):
     assert contacts(job.audience)["+14155550000"] == {"name": "again"}
     assert contacts(job.audience)["+14155550003"] == {"name": "dup in chunk"}
     assert rejected(job) == [(9, "not a valid phone number for US: 12")]
+
+
+def test_a_helper_that_dies_fails_the_import_with_what_was_written_kept(monkeypatch, settings):
+    settings.IMPORT_PARALLEL_FROM_BYTES = 0
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    collect = phone_checker.ProcessChecker.collect
+    calls = []
+
+    def collect_then_die(checker):
+        calls.append(1)
+        if len(calls) == 2:
+            checker.process.kill()
+            checker.process.wait()
+        return collect(checker)
+
+    monkeypatch.setattr(phone_checker.ProcessChecker, "collect", collect_then_die)
+    job = run("phone\n" + "".join(f"+1415555{n:04d}\n" for n in range(6)))
+
+    assert job.status == ImportStatus.FAILED
+    # The chunks written before (how many depends on what the helper answered before it
+    # died) are kept and counted; nothing after.
+    assert 2 <= job.rows_read < 6
+    assert Contact.objects.filter(audience=job.audience).count() == job.rows_read
 
 
 def test_it_imports_a_header_only_file_as_nothing_to_do():
