@@ -9,16 +9,18 @@ message reaches the provider at most once unless the provider itself never answe
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Min, Value
 from django.db.models.functions import Coalesce, Concat, Right
 from django.utils import timezone
@@ -32,9 +34,17 @@ from stats.rollups import Tally
 
 from . import bulk
 from .compose import Composer
-from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
+from .models import (
+    Campaign,
+    CampaignStatus,
+    DispatchReason,
+    Message,
+    MessageState,
+    SkipReason,
+)
 from .retry import Decision, decide
 
+logger = logging.getLogger(__name__)
 CREDENTIALS_LOST = (
     "The provider's saved credentials cannot be decrypted with the current ENCRYPTION_KEYS; "
     "an admin must type them again."
@@ -115,8 +125,31 @@ def send_range(campaign_id: int, first_id: int, last_id: int) -> datetime | None
     while claimed := claim(campaign_id, first_id, last_id, dispatch.group_size):
         in_flight = InFlight(claimed)
         attempts = send_claimed(dispatch, claimed, in_flight)
-        record(dispatch, claimed, attempts, attempt_at=in_flight.since)
+        _when_reachable(partial(record, dispatch, claimed, attempts, attempt_at=in_flight.since))
     return next_due(campaign_id, first_id, last_id)
+
+
+RECORD_RETRY_FOR = 60.0  # seconds: a database restart or failover takes a few
+
+
+def _when_reachable(write) -> None:
+    """Run a write the database could not take because it was unreachable (restarted, failed
+    over), again on a new connection until it can: the outcomes of a group already sent
+    exist only in this worker's memory. A write that failed left nothing (one transaction);
+    one that committed before its answer was lost changes nothing the second time (only
+    messages still *sending* are written)."""
+    deadline = time.monotonic() + RECORD_RETRY_FOR
+    wait = 0.5
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning("database unreachable while recording a group; retrying")
+            connection.close()  # the next query opens a new connection
+            time.sleep(wait)
+            wait = min(wait * 2, 8.0)
 
 
 class InFlight:
@@ -133,11 +166,19 @@ class InFlight:
     def keep_alive(self) -> None:
         if time.monotonic() - self.refreshed < settings.DISPATCH_SENDING_TIMEOUT / 4:
             return
-        self.since = timezone.now()
+        since = timezone.now()
         self.refreshed = time.monotonic()
-        Message.objects.filter(id__in=self.ids, state=MessageState.SENDING).update(
-            last_attempt_at=self.since
-        )
+        try:
+            Message.objects.filter(id__in=self.ids, state=MessageState.SENDING).update(
+                last_attempt_at=since
+            )
+        except (OperationalError, InterfaceError):
+            # The database is away for now: keep sending, the next refresh or the record
+            # (which waits for the database) will do; the sweeper waits four times longer.
+            logger.warning("database unreachable while keeping a group in flight")
+            connection.close()
+        else:
+            self.since = since
 
 
 def claim(campaign_id: int, first_id: int, last_id: int, limit: int) -> list[Claimed]:
@@ -243,8 +284,16 @@ def record(
     provider_id, campaign_id = dispatch.provider.pk, dispatch.campaign.pk
     attempt_at = attempt_at or claimed[0].attempt_at
     with transaction.atomic():
-        for (decision, status, error), ids in groups.items():
-            changed, overridden = _apply(decision, status, error, ids, now, attempt_at)
+        # Locked first, as `stop` locks it to change its status: either it stopped before
+        # (then the retries written below are skipped here) or it waits for this commit
+        # (and its own skip sees them).
+        status = (
+            Campaign.objects.select_for_update(no_key=True)
+            .values_list("status", flat=True)
+            .get(pk=campaign_id)
+        )
+        for (decision, status_code, error), ids in groups.items():
+            changed, overridden = _apply(decision, status_code, error, ids, now, attempt_at)
             for given_up_at in overridden:
                 # Reconciled as "outcome unknown" meanwhile: that error is taken back, and
                 # what really happened is counted below like any other outcome.
@@ -260,6 +309,8 @@ def record(
                 code = f"dispatch:{decision.reason}"
                 tally.add_error(provider_id, campaign_id, attempt_at, code, final)
         tally.save()
+        if status == CampaignStatus.STOPPED:
+            bulk.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
         bulk.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
         _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)

@@ -111,7 +111,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         ).values_list("id", flat=True)
     )
     assert unknown == in_flight  # only the group in flight at the kill, never re-sent
-    assert len(in_flight) <= 20
+    assert len(in_flight) <= settings.DISPATCH_GROUP_SIZE
     received = Counter(stub.received)
     assert all(times == 1 for times in received.values()), "a message was sent twice"
     sent = set(Message.objects.filter(state=MessageState.SENT).values_list("id", flat=True))
