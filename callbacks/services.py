@@ -130,7 +130,7 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
         cursor.execute(
             f'SELECT id, campaign_id, "to", state, reason FROM {table} '
             "WHERE id = ANY(%s::bigint[]) AND provider_id = %s",
-            ["{" + ",".join(map(str, ids)) + "}", provider.pk],
+            [_id_array(ids), provider.pk],
         )
         return cursor.fetchall()
 
@@ -199,6 +199,13 @@ def _insert(provider, request, rows, now) -> set[str]:
             cursor.execute(sql, params)
             inserted.update(row[0] for row in cursor.fetchall())
     return inserted
+
+
+def _id_array(ids) -> str:
+    """Ids as a PostgreSQL array literal. Joining a json_to_recordset to the messages, the
+    planner expects 100 rows and may scan the whole table; `id = ANY(…)` beside the join
+    keeps it on the primary key."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def _isoformat(moment: datetime) -> str:
@@ -321,10 +328,11 @@ def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> lis
         sql = (
             f"UPDATE {table} AS m SET {column} = v.at" + code_set.format(code="v.code") +
             " FROM json_to_recordset(%s::json) AS v(id bigint, at timestamptz, code text) "
-            f"WHERE m.id = v.id AND m.{column} IS NULL RETURNING m.id, m.sent_at"
+            f"WHERE m.id = ANY(%s::bigint[]) AND m.id = v.id AND m.{column} IS NULL "
+            "RETURNING m.id, m.sent_at"
         )  # fmt: skip
         rows = [{"id": i, "at": at, "code": code[:20]} for i, (at, code) in values.items()]
-        params = [json.dumps(rows, default=_isoformat)]
+        params = [json.dumps(rows, default=_isoformat), _id_array(ids)]
     else:
         when_at = " ".join(["WHEN %s THEN %s"] * len(ids))
         when_code = " ".join(["WHEN %s THEN %s"] * len(ids))
@@ -352,8 +360,9 @@ def _update_outcomes(latest: dict[int, tuple]) -> None:
             cursor.execute(
                 f"UPDATE {table} AS m SET outcome = v.outcome, outcome_at = v.at "
                 "FROM json_to_recordset(%s::json) AS v(id bigint, outcome text, at timestamptz) "
-                "WHERE m.id = v.id AND (m.outcome_at IS NULL OR m.outcome_at < v.at)",
-                [json.dumps(rows, default=_isoformat)],
+                "WHERE m.id = ANY(%s::bigint[]) AND m.id = v.id "
+                "AND (m.outcome_at IS NULL OR m.outcome_at < v.at)",
+                [json.dumps(rows, default=_isoformat), _id_array(latest)],
             )
         return
     with connection.cursor() as cursor:
