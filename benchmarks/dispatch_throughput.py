@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -158,15 +159,16 @@ def bare_loop(dsn: str, url: str, campaign_id: int, provider_id: int, batched: b
     from django.conf import settings
 
     from providers import message_ids
-    from stats.models import COUNTERS
+    from stats.models import COUNTERS, ROLLUP_SHARDS
 
     columns = ", ".join(COUNTERS)
     others = ", ".join(["0"] * (len(COUNTERS) - 1))
     rollup = (
-        f"INSERT INTO stats_dailystat (provider_id, campaign_id, day, {columns}) "
-        f"VALUES (%s, %s, current_date, %s, {others}) ON CONFLICT (campaign_id, day) "
+        f"INSERT INTO stats_dailystat (provider_id, campaign_id, day, shard, {columns}) "
+        f"VALUES (%s, %s, current_date, %s, %s, {others}) "
+        "ON CONFLICT (campaign_id, day, shard) "
         "DO UPDATE SET sent = stats_dailystat.sent + EXCLUDED.sent"
-    )  # "sent" is the first counter
+    )  # "sent" is the first counter; one of the shards, as ours
     session = requests.Session()
     text = BODY.replace("{first_name|there}", "there")
     with psycopg.connect(dsn) as conn:
@@ -184,7 +186,8 @@ def bare_loop(dsn: str, url: str, campaign_id: int, provider_id: int, batched: b
                     session.post(url, json=record).raise_for_status()
             with conn.transaction():
                 conn.execute(MARK_SENT, ([id for id, _ in rows],))
-                conn.execute(rollup, (provider_id, campaign_id, len(rows)))
+                shard = random.randrange(ROLLUP_SHARDS)
+                conn.execute(rollup, (provider_id, campaign_id, shard, len(rows)))
 
 
 def send_bare(campaign, url: str) -> float:

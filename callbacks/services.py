@@ -69,8 +69,8 @@ def record_events(
         if target is not None and event.type in (CLICKED, REPLIED):
             counter = "clicks" if event.type == CLICKED else "replies"
             tally.add(provider.pk, target.campaign_id, event.ts, counter)
-    tally.save()
     _apply_replies(new)
+    tally.save()  # last: its rows stay locked until the commit
     unmatched = sum(1 for _, target, _ in rows if target is None)
     return Counts(len(events), len(rows) - len(new), unmatched)
 

@@ -1,8 +1,13 @@
 """Per-day rollups (SPEC §7): stats pages read these, never the messages, so a page costs
 the same for a thousand and for ten million messages.
 
-Days are the site's time zone. Each counter's date is fixed by one column of the message or
-event that caused it, so `recompute_stats` can rebuild them exactly (stats/rollups.py):
+Days are the site's time zone. A (campaign, day) is kept in up to ROLLUP_SHARDS rows, one
+picked at random by each transaction that adds to it: a single row would be locked by every
+callback and every sent group of a busy campaign until its commit, serialising them all.
+Readers only ever sum, so the shards are invisible to them.
+
+Each counter's date is fixed by one column of the message or event that caused it, so
+`recompute_stats` can rebuild them exactly (stats/rollups.py):
 
 | counter | counts | dated by |
 | --- | --- | --- |
@@ -35,9 +40,13 @@ COUNTERS = (
 )
 
 
+ROLLUP_SHARDS = 8
+
+
 class DailyStat(models.Model):
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
     provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
     sent = models.BigIntegerField(default=0)
@@ -51,7 +60,9 @@ class DailyStat(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "day"], name="dailystat_campaign_day")
+            models.UniqueConstraint(
+                fields=["campaign", "day", "shard"], name="dailystat_campaign_day_shard"
+            )
         ]
         indexes = [models.Index(fields=["provider", "day"], name="dailystat_provider_day")]
 
@@ -65,6 +76,7 @@ class DailyError(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
     provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
     code = models.CharField(max_length=40)
@@ -73,7 +85,8 @@ class DailyError(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "day", "code"], name="dailyerror_campaign_day_code"
+                fields=["campaign", "day", "code", "shard"],
+                name="dailyerror_campaign_day_code_shard",
             )
         ]
         indexes = [models.Index(fields=["provider", "day"], name="dailyerror_provider_day")]
@@ -88,6 +101,7 @@ class DailyLatency(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
     provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
     bucket = models.PositiveSmallIntegerField()  # stats.rollups.LATENCY_BUCKETS index
@@ -96,7 +110,8 @@ class DailyLatency(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "day", "bucket"], name="dailylatency_campaign_day_bucket"
+                fields=["campaign", "day", "bucket", "shard"],
+                name="dailylatency_campaign_day_bucket_shard",
             )
         ]
         indexes = [models.Index(fields=["provider", "day"], name="dailylatency_provider_day")]

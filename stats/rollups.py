@@ -9,6 +9,7 @@ after every scenario.
 from __future__ import annotations
 
 import bisect
+import random
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
@@ -17,7 +18,7 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import COUNTERS, DailyError, DailyLatency, DailyStat
+from .models import COUNTERS, ROLLUP_SHARDS, DailyError, DailyLatency, DailyStat
 
 # Upper bounds, in seconds, of the sent-to-delivered latency buckets (the last is open).
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -61,17 +62,25 @@ class Tally:
         self.latency[(provider_id, campaign_id, local_day(delivered), bucket)] += 1
 
     def save(self) -> None:
-        """One upsert per rollup table (the caller's transaction makes it atomic)."""
-        stats = [(*key, *(values[c] for c in COUNTERS)) for key, values in self.stats.items()]
-        _upsert(DailyStat, ("provider_id", "campaign_id", "day", *COUNTERS), 3, stats)
-        errors = [(*key, n) for key, n in self.errors.items()]
-        _upsert(DailyError, ("provider_id", "campaign_id", "day", "code", "count"), 4, errors)
-        latency = [(*key, n) for key, n in self.latency.items()]
-        _upsert(DailyLatency, ("provider_id", "campaign_id", "day", "bucket", "count"), 4, latency)
+        """One upsert per rollup table into one shard picked at random (the caller's
+        transaction makes it atomic). Call it last before the commit: its rows stay locked
+        until then."""
+        shard = random.randrange(ROLLUP_SHARDS)
+        stats = [
+            (*key, shard, *(values[c] for c in COUNTERS)) for key, values in self.stats.items()
+        ]
+        _upsert(DailyStat, ("provider_id", "campaign_id", "day", "shard", *COUNTERS), 4, stats)
+        errors = [(*key, shard, n) for key, n in self.errors.items()]
+        columns = ("provider_id", "campaign_id", "day", "code", "shard", "count")
+        _upsert(DailyError, columns, 5, errors)
+        latency = [(*key, shard, n) for key, n in self.latency.items()]
+        columns = ("provider_id", "campaign_id", "day", "bucket", "shard", "count")
+        _upsert(DailyLatency, columns, 5, latency)
 
 
 def _upsert(model, columns: tuple[str, ...], key_size: int, rows: list[tuple]) -> None:
-    """INSERT … ON CONFLICT (campaign, day[, code|bucket]) DO UPDATE adding the counts."""
+    """INSERT … ON CONFLICT (campaign, day[, code|bucket], shard) DO UPDATE adding the
+    counts."""
     if not rows:
         return
     qn = connection.ops.quote_name
@@ -159,17 +168,18 @@ def recompute() -> tuple[dict, dict, dict]:
 
 
 def snapshot() -> tuple[dict, dict, dict]:
-    """The rollups as stored, shaped like `recompute()`."""
-    stats = {
-        (row["provider_id"], row["campaign_id"], row["day"]): {c: row[c] for c in COUNTERS}
-        for row in DailyStat.objects.values("provider_id", "campaign_id", "day", *COUNTERS)
-    }
-    errors = {
-        (r.provider_id, r.campaign_id, r.day, r.code): r.count for r in DailyError.objects.all()
-    }
-    latency = {
-        (r.provider_id, r.campaign_id, r.day, r.bucket): r.count for r in DailyLatency.objects.all()
-    }
+    """The rollups as stored (their shards added up), shaped like `recompute()`."""
+    stats: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for row in DailyStat.objects.values("provider_id", "campaign_id", "day", *COUNTERS):
+        counts = stats[(row["provider_id"], row["campaign_id"], row["day"])]
+        for counter in COUNTERS:
+            counts[counter] += row[counter]
+    errors: dict[tuple, int] = defaultdict(int)
+    for r in DailyError.objects.all():
+        errors[(r.provider_id, r.campaign_id, r.day, r.code)] += r.count
+    latency: dict[tuple, int] = defaultdict(int)
+    for r in DailyLatency.objects.all():
+        latency[(r.provider_id, r.campaign_id, r.day, r.bucket)] += r.count
     return _nonzero(stats), _nonzero(errors), _nonzero(latency)
 
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db.models import Sum
 from werkzeug import Response
 
 from campaigns.models import Campaign, Message
@@ -296,7 +297,12 @@ def test_it_dates_sends_and_reports_by_the_local_day(
     jan_14, jan_15 = date(2026, 1, 14), date(2026, 1, 15)
     rows = daily(Scope(provider=provider), DateRange(jan_14, jan_15), has_callbacks=True)
     assert [(r.day, r.sent, r.delivered) for r in rows] == [(jan_14, 1, 0), (jan_15, 1, 2)]
-    assert sorted(DailyStat.objects.values_list("day", "sent", "delivered")) == [
+    per_campaign_day = (
+        DailyStat.objects.values("campaign", "day")
+        .annotate(sent=Sum("sent"), delivered=Sum("delivered"))
+        .values_list("day", "sent", "delivered")
+    )  # whatever the shards
+    assert sorted(per_campaign_day) == [
         (jan_14, 1, 0),
         (jan_15, 0, 1),
         (jan_15, 1, 1),

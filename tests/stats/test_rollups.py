@@ -21,7 +21,7 @@ from campaigns.models import Campaign, CampaignStatus, DispatchReason, Message, 
 from providers.base import SendResult
 from stats import rollups
 from stats.figures import DateRange, Scope, Totals, errors, figures, latency
-from stats.models import DailyError, DailyLatency, DailyStat
+from stats.models import DailyLatency, DailyStat
 from tests.campaigns.helpers import make_due, run, sending_campaign, states
 
 from . import clicked, delivered, epoch, failed, generic, post, replied
@@ -367,7 +367,7 @@ def test_it_rebuilds_exactly_and_check_finds_a_corrupted_row(client, provider, s
     stuck_in_flight(other, settings)
     before = rollups.snapshot()
     assert before == rollups.recompute()
-    assert DailyStat.objects.count() == 2 and DailyError.objects.count() == 2
+    assert len(before[0]) == 2 and len(before[1]) == 2  # (campaign, day) and error rows
 
     out = io.StringIO()
     call_command("recompute_stats", stdout=out)
