@@ -1,6 +1,9 @@
 """The baselines' views: the least a Django view can do for the same request, served by
 `benchmarks.baseline_wsgi` through the hub's own settings and middleware.
 
+`generic_json` (B3) reads a generic callback's JSON and checks every record, as ours does
+before anything else, and answers a success: no database at all.
+
 `twilio_form` (B4) stands for a Twilio status-callback endpoint with nothing of ours in it:
 it parses the form body and inserts one CallbackRequest row through the ORM, then answers an
 empty TwiML. No signature check, no event, no message update, no dedup look-up.
@@ -8,13 +11,15 @@ empty TwiML. No signature check, no event, no message update, no dedup look-up.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from callbacks.models import CallbackRequest, RequestStatus
+from callbacks.receivers import generic
 from providers.models import Provider
 from smshub.views import healthz
 
@@ -26,6 +31,13 @@ def _provider_id(token: str) -> int:
     if token not in _providers:
         _providers[token] = Provider.objects.values_list("pk", flat=True).get(callback_token=token)
     return _providers[token]
+
+
+@csrf_exempt
+@login_not_required
+def generic_json(request, token: str):
+    events = generic.parse(request.body, max_records=settings.CALLBACK_MAX_RECORDS)
+    return JsonResponse({"status": "success", "processed_events": len(events)})
 
 
 @csrf_exempt
@@ -46,5 +58,6 @@ def twilio_form(request, token: str):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("callbacks/sms/<str:token>/", generic_json, name="generic-json"),
     path("callbacks/twilio/<str:token>/", twilio_form, name="twilio-form"),
 ]

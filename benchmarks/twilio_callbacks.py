@@ -18,22 +18,15 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
-
-from benchmarks.callback_ingest import analyze, free_port
+from benchmarks.callback_ingest import analyze
 from benchmarks.dispatch_throughput import configure
+from benchmarks.http_load import CLIENTS, Post, free_port, measure
 from benchmarks.report import Row, emit
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIENTS = 8
 REQUESTS = {"full": 3000, "quick": 600}
 WARMUP = 4 * CLIENTS  # per server, not timed: connections, URL resolver, first queries
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -41,28 +34,6 @@ AUTH_TOKEN = "twilio-auth-token-bench"
 FROM = "+14155550123"
 FORM = "application/x-www-form-urlencoded"
 TARGET_RATIO, TARGET_RATE = 0.6, 600.0
-
-
-@dataclass
-class Callback:
-    path: str  # path and query, as Twilio calls it
-    body: bytes
-    signature: str
-
-
-@dataclass
-class Run:
-    wall: float
-    latencies: list[float]
-    failures: list[tuple[int, str]]
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.wall
-
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[max(int(len(ordered) * share) - 1, 0)]
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -119,7 +90,7 @@ def seed(count: int):
     return provider, campaign, messages
 
 
-def callbacks(provider, messages: list[tuple[int, str]]) -> list[Callback]:
+def callbacks(provider, messages: list[tuple[int, str]]) -> list[Post]:
     """One signed `delivered` status callback per message, to the StatusCallback URL our
     Twilio sender puts in the message's send request."""
     from twilio.request_validator import RequestValidator
@@ -156,87 +127,18 @@ def callbacks(provider, messages: list[tuple[int, str]]) -> list[Callback]:
             "ApiVersion": "2010-04-01",
         }
         parts = urlsplit(url)
+        signature = validator.compute_signature(url, form)
         made.append(
-            Callback(
+            Post(
                 f"{parts.path}?{parts.query}",
                 urlencode(form).encode(),
-                validator.compute_signature(url, form),
+                {"Content-Type": FORM, "X-Twilio-Signature": signature},
             )
         )
     return made
 
 
-# --- serving and posting -------------------------------------------------------------------------
-def serve(port: int, app: str) -> subprocess.Popen:
-    """gunicorn serving `app` like production: 2 workers x 4 threads (BENCH_WORKERS/THREADS)."""
-    env = {
-        **os.environ,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": os.environ["SITE_URL"],
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"), app, "--bind", f"127.0.0.1:{port}",
-        "--workers", os.environ.get("BENCH_WORKERS", "2"),
-        "--threads", os.environ.get("BENCH_THREADS", "4"), "--log-level", "warning",
-        "--no-control-socket",  # gunicorns running side by side would share its one path
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            return server
-        except requests.RequestException:
-            time.sleep(0.1)
-    server.kill()
-    server.wait(10)
-    sys.exit(f"gunicorn ({app}) did not start")
-
-
-def post_all(base: str, posts: list[Callback], path_of=lambda path: path) -> Run:
-    """Post every callback from CLIENTS threads, each with its own keep-alive session."""
-    latencies: list[float] = []
-    failures: list[tuple[int, str]] = []
-    queue = list(reversed(posts))
-    lock = threading.Lock()
-
-    def client():
-        session = requests.Session()
-        while True:
-            with lock:
-                if not queue:
-                    return
-                post = queue.pop()
-            headers = {"Content-Type": FORM, "X-Twilio-Signature": post.signature}
-            started = time.perf_counter()
-            response = session.post(base + path_of(post.path), data=post.body, headers=headers)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if response.status_code != 200:
-                    failures.append((response.status_code, response.text[:200]))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Run(time.perf_counter() - started, latencies, failures)
-
-
-def measure(app: str, port: int, warmup: list[Callback], timed: list[Callback], path_of) -> Run:
-    server = serve(port, app)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        post_all(base, warmup, path_of)
-        return post_all(base, timed, path_of)
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
+# --- posting ------------------------------------------------------------------------------------
 def as_baseline(path: str) -> str:
     """The same request to the baseline's URL: /callbacks/twilio/<token>/?meta=…"""
     return path.replace("/callbacks/sms/", "/callbacks/twilio/", 1)
