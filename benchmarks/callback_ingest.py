@@ -15,7 +15,7 @@ import json
 import statistics
 import sys
 
-from benchmarks.dispatch_throughput import configure, provider_for
+from benchmarks.common import analyze, configure, provider_for
 from benchmarks.http_load import CLIENTS, Post, free_port, measure
 from benchmarks.report import Row, emit
 
@@ -42,15 +42,6 @@ def seed(count: int):
     ids = list(Message.objects.filter(campaign=campaign).values_list("id", flat=True))
     analyze()
     return provider.callback_token, ids
-
-
-def analyze() -> None:
-    """What autovacuum does on a live system: fresh planner statistics after a bulk load."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
 
 
 def payloads(ids: list[int], requests_count: int) -> list[bytes]:

@@ -4,7 +4,7 @@ psycopg COPY of the same rows as the baseline.
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/smshub_bench \\
         .venv/bin/python -m benchmarks.create_messages [--quick]     # B6; --quick: 200,000
 
-Needs PostgreSQL (COPY is the baseline). It deletes every campaign and audience of the
+Needs PostgreSQL (COPY is the baseline). It deletes every campaign, audience and opt-out of the
 database it uses: never point it at real data.
 """
 
@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from benchmarks.dispatch_throughput import configure, provider_for
+from benchmarks.common import configure, provider_for
 from benchmarks.report import Row, emit, peak_rss_mb
 
 CONTACTS = 1_000_000
@@ -78,7 +78,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from audiences.models import Audience
+    from audiences.models import Audience, OptOut
     from benchmarks.stub_provider import StubProvider
     from campaigns.bulk import insert_messages_from_audience
     from campaigns.models import Campaign, CampaignStatus, Message
@@ -87,6 +87,7 @@ def main() -> None:
         sys.exit("Set BENCH_DATABASE_URL to a PostgreSQL database (COPY is the baseline).")
     Campaign.objects.all().delete()
     Audience.objects.all().delete()
+    OptOut.objects.all().delete()
     stub = StubProvider()
     provider = provider_for(stub.url, batched=True)
     audience = seed_audience(count)

@@ -17,76 +17,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
+from benchmarks.common import BROKER, analyze, configure, provider_for, start_worker, stop_worker
 from benchmarks.report import Row, emit
 
-ROOT = Path(__file__).resolve().parents[1]
 BODY = "Hi {first_name|there}, your code is 123456. Reply STOP to opt out."
 PROCESSES = 2
 BATCH = 1000
 SIZES = {"full": (200_000, 20_000), "quick": (40_000, 4_000)}
-BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
 QUEUE = f"bench-{uuid.uuid4().hex[:8]}"
-
-
-def configure() -> None:
-    """Django against BENCH_DATABASE_URL (a scratch SQLite file without it), migrated."""
-    url = os.environ.get("BENCH_DATABASE_URL") or (
-        f"sqlite:///{tempfile.mkdtemp(prefix='smshub-bench-')}/bench.sqlite3"
-    )
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 30)
-    os.environ.setdefault("ENCRYPTION_KEYS", "n3DgMVo7iPmWd9bTBXcDv9cQjQv2yX0pY5gF3kqgJ8c=")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smshub.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def provider_for(stub_url: str, batched: bool, **extra: str):
-    """A Generic JSON provider at `stub_url`, saved through its form as an admin would."""
-    from django.http import QueryDict
-
-    from providers import services
-    from providers.kinds.generic import GenericProviderForm
-
-    data = QueryDict(mutable=True)
-    data.update(
-        {
-            "nickname": f"Bench {'batched' if batched else 'unbatched'} {time.time_ns()}",
-            "request_type": "POST",
-            "endpoint": stub_url,
-            "auth_type": "none",
-            "body_format": "json",
-            "number_format": "e164",
-            **extra,
-        }
-    )
-    if batched:
-        data["json_body"] = (
-            '{"from": "HUB", "messages": [{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}]}'
-        )
-        data.update({"batching": "on", "batch_key": "messages", "records_per_batch": str(BATCH)})
-    else:
-        data["json_body"] = '{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}'
-    form = GenericProviderForm(data)
-    assert form.is_valid(), form.errors
-    return services.save_from_form(form, None)
 
 
 def sending_campaign(stub_url: str, batched: bool, count: int):
     """A campaign in Sending with `count` queued messages, planner statistics fresh."""
-    from django.db import connection
 
     from campaigns import services
     from campaigns.models import Campaign, CampaignStatus
@@ -98,9 +44,7 @@ def sending_campaign(stub_url: str, batched: bool, count: int):
         status=CampaignStatus.SENDING,
     )
     services.queue_messages(campaign, ((f"+1415{i:07d}", None) for i in range(count)))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE campaigns_message")
+    analyze()
     return campaign
 
 
@@ -115,16 +59,6 @@ def unsent(campaign) -> int:
 
 
 # --- ours: a real worker -------------------------------------------------------------------------
-def start_worker() -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "celery", "-A", "smshub", "worker", "-Q", QUEUE,
-        "--concurrency", str(PROCESSES), "--pool", "prefork", "--without-gossip",
-        "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-    ]  # fmt: skip
-    env = {**os.environ, "BLOCK_PRIVATE_ADDRESSES": "false"}
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-
-
 def send_with_worker(campaign, timeout: float = 600) -> float:
     """Seconds from enqueueing the campaign's ranges to its last message sent."""
     from campaigns import services
@@ -232,7 +166,7 @@ def main() -> None:
         sys.exit("B1 and B2 need PostgreSQL: set BENCH_DATABASE_URL")
     Campaign.objects.all().delete()
     stub = StubProvider()
-    worker = start_worker()
+    worker = start_worker(QUEUE, PROCESSES)
     try:
         for batched in (True, False):  # warm-up: the worker's processes start and connect
             send_with_worker(sending_campaign(stub.url, batched, 2 * BATCH))
@@ -240,8 +174,7 @@ def main() -> None:
         b1 = measure(stub, True, batched_count)
         b2 = measure(stub, False, unbatched_count)
     finally:
-        worker.terminate()  # a warm shutdown: the main process stops its children
-        worker.wait(30)
+        stop_worker(worker, QUEUE)
         stub.close()
     print(f"database: PostgreSQL; worker: celery --concurrency {PROCESSES}; stub at {stub.url}")
     ratio_1, ratio_2 = b1[0] / b1[1], b2[0] / b2[1]

@@ -13,7 +13,6 @@ every audience whose name starts with "Bench ".
 
 from __future__ import annotations
 
-import os
 import random
 import resource
 import sys
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
+from benchmarks.common import configure
 from benchmarks.report import Row, emit, peak_rss_mb
 
 ROWS = 200_000 if "--quick" in sys.argv else 1_000_000
@@ -30,22 +30,6 @@ AREAS = [201, 206, 212, 303, 305, 312, 404, 415, 503, 512, 602, 617, 646, 702, 7
 NAMES = ["Ann", "Bob", "Chloé", "Dmitri", "Eve", "Fatima", "Goran", "Hana", "Ivo", "Jun"]
 CITIES = ["Paris", "New York", "São Paulo", "Zürich", "Lagos", "Osaka", "Austin, TX"]
 PLANS = ["free", "silver", "gold"]
-
-
-def configure(scratch: Path) -> None:
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch / 'bench.sqlite3'}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["MEDIA_ROOT"] = str(scratch / "media")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 30)
-    os.environ.setdefault("ENCRYPTION_KEYS", "n3DgMVo7iPmWd9bTBXcDv9cQjQv2yX0pY5gF3kqgJ8c=")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smshub.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def generate(path: Path, rows: int) -> None:
@@ -147,7 +131,7 @@ def copy_baseline(audience_id: int, scratch: Path) -> tuple[int, float]:
 
 def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="smshub-bench-import-"))
-    configure(scratch)
+    configure(media_root=scratch / "media")
     from django.db import connection
 
     from audiences.models import Audience

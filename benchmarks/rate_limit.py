@@ -24,26 +24,21 @@ from __future__ import annotations
 
 import bisect
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
-from benchmarks.dispatch_throughput import configure
+from benchmarks.common import BROKER, configure, provider_for, start_worker, stop_worker
 from benchmarks.report import Row, emit
 from benchmarks.stub_provider import StubProvider, _Handler
 
-ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 50.0  # requests per second
 BURST = 1  # pacing.py: "plus the one whose slot starts it"
 PROCESSES = 4
 SECONDS = {"full": 60.0, "quick": 15.0}
 MARGIN = 500  # messages beyond what the window can send: the workers never run dry
 RANGE_SIZE = 100  # ids per task: 35 tasks for 4 processes
-BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
 QUEUE = f"bench-rate-{uuid.uuid4().hex[:8]}"
 
 
@@ -69,34 +64,6 @@ class TimedStub(StubProvider):
 
 
 # --- setup ---------------------------------------------------------------------------------------
-def limited_provider(stub_url: str):
-    """A Generic unbatched JSON provider at the stub with the rate limit, saved through its
-    setup form as an admin would."""
-    from django.http import QueryDict
-
-    from providers import services
-    from providers.kinds.generic import GenericProviderForm
-
-    data = QueryDict(mutable=True)
-    data.update(
-        {
-            "nickname": f"Bench rate limit {time.time_ns()}",
-            "request_type": "POST",
-            "endpoint": stub_url,
-            "auth_type": "none",
-            "body_format": "json",
-            "number_format": "e164",
-            "json_body": '{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}',
-            "rate_limit": f"{LIMIT:g}",
-        }
-    )
-    form = GenericProviderForm(data)
-    assert form.is_valid(), form.errors
-    provider = services.save_from_form(form, None)
-    assert provider.config.get("rate_limit") == LIMIT, provider.config
-    return provider
-
-
 def sending_campaign(provider, count: int):
     from django.db import connection
 
@@ -113,43 +80,6 @@ def sending_campaign(provider, count: int):
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE campaigns_message")
     return campaign
-
-
-# --- the worker ----------------------------------------------------------------------------------
-def start_worker() -> subprocess.Popen:
-    """A real worker on its own queue, in its own process group (as tests/campaigns/worker.py)."""
-    command = [
-        sys.executable, "-m", "celery", "-A", "smshub", "worker", "-Q", QUEUE,
-        "--concurrency", str(PROCESSES), "--pool", "prefork", "--without-gossip",
-        "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-    ]  # fmt: skip
-    env = {**os.environ, "BLOCK_PRIVATE_ADDRESSES": "false"}
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    """SIGTERM the main process (warm shutdown: the children end the group they hold, the
-    campaign being paused), then the process group for anything left, SIGKILL after 30 s."""
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            print("worker: no warm shutdown within 30 s")
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(worker.pid, sig)
-        except ProcessLookupError:
-            break  # the whole group is gone
-        time.sleep(1)
-    worker.wait(10)
-
-
-def purge() -> int:
-    from smshub.celery import app
-
-    with app.connection_for_write() as conn:
-        return conn.default_channel.queue_purge(QUEUE) or 0
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -194,11 +124,12 @@ def main() -> None:
     Campaign.objects.all().delete()
     stub = TimedStub()
     count = int(LIMIT * seconds) + MARGIN
-    campaign = sending_campaign(limited_provider(stub.url), count)
+    provider = provider_for(stub.url, batched=False, rate_limit=f"{LIMIT:g}")
+    campaign = sending_campaign(provider, count)
     tasks = services.enqueue(campaign.pk)
     connection.close()
 
-    worker = start_worker()
+    worker = start_worker(QUEUE, PROCESSES)
     try:
         deadline = time.monotonic() + 60
         while not stub.arrivals:
@@ -212,8 +143,7 @@ def main() -> None:
         Campaign.objects.filter(pk=campaign.pk).update(
             status=CampaignStatus.PAUSED, pause_reason="benchmark window over"
         )
-        stop_worker(worker)
-        purged = purge()
+        stop_worker(worker, QUEUE)
     later = stub.arrivals[len(arrivals) :]  # groups finishing after the window
     stub.close()
     times = [t for t, _ in arrivals]
@@ -232,7 +162,7 @@ def main() -> None:
     )
     print(
         f"requests: {len(in_window):,} in the window, {len(later):,} after it (groups ending); "
-        f"{sent:,} messages sent; {purged} tasks purged"
+        f"{sent:,} messages sent"
     )
     print(
         f"processes: {len(per_process)} connections, requests each: "

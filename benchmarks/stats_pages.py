@@ -20,7 +20,7 @@ import time
 import warnings
 from datetime import datetime, timedelta
 
-from benchmarks.dispatch_throughput import configure, provider_for
+from benchmarks.common import configure, provider_for
 from benchmarks.report import Row, emit
 
 DAYS = 90

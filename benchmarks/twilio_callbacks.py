@@ -22,8 +22,7 @@ import sys
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from benchmarks.callback_ingest import analyze
-from benchmarks.dispatch_throughput import configure
+from benchmarks.common import analyze, configure
 from benchmarks.http_load import CLIENTS, Post, free_port, measure
 from benchmarks.report import Row, emit
 
