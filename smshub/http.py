@@ -21,12 +21,30 @@ class OutboundBlocked(Exception):
     """The URL is not one we may call (not http(s), or a private address when guarded)."""
 
 
+class _Session(requests.Session):
+    """A session that reads the environment's proxy and CA settings once per host, not on
+    every request: requests scans the whole environment each time (a tenth of the cost of
+    a small request to a fast provider). A process's environment does not change."""
+
+    def __init__(self):
+        super().__init__()
+        self._environment: dict[tuple[str, str], dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        host = urlsplit(url)[:2]
+        if host not in self._environment:
+            self._environment[host] = super().merge_environment_settings(url, {}, None, None, None)
+        return dict(self._environment[host])
+
+
 def session(key: str) -> requests.Session:
     sessions = getattr(_local, "sessions", None)
     if sessions is None:
         sessions = _local.sessions = {}
     if key not in sessions:
-        sessions[key] = requests.Session()
+        sessions[key] = _Session()
     return sessions[key]
 
 
