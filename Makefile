@@ -1,11 +1,12 @@
-# SMS Hub: `make run` starts the dashboard, `make test` runs the whole suite.
+# SMS Hub: `make run` starts the dashboard, `make test` runs the whole suite, `make bench`
+# the benchmarks.
 # Both set everything up on a fresh machine (virtualenv, packages, browser for tests).
 
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test lint format deps-app deps-test browser clean
+.PHONY: run test bench lint format deps-app deps-test browser clean
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -37,6 +38,11 @@ format: deps-test
 
 test: deps-test browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Issue 7's benchmarks on the local PostgreSQL and Redis (README, Benchmarks); they empty
+# the database they use (BENCH_DATABASE_URL, default smshub_bench). BENCH_ARGS=--quick.
+bench: deps-test
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/staticfiles
