@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,6 +42,8 @@ def process(row: CallbackRequest, provider: Provider) -> Outcome:
     except twilio.SignatureRejected as exc:
         outcome = Outcome(403, message=exc.message)
     else:
+        if row.pk is None:
+            _reserve_id(row)
         counts = services.record_events(provider, row, events)
         outcome = Outcome(200, counts)
     _finish(row, outcome)
@@ -76,10 +78,24 @@ def _finish(row: CallbackRequest, outcome: Outcome) -> None:
     row.error = outcome.message
     row.attempts += 1
     row.processed_at = timezone.now()
-    if row.pk is None:
-        row.save()
+    if row._state.adding:  # new: written once, with its outcome
+        row.save(force_insert=True)
     else:  # never send the stored body back to the database
         row.save(update_fields=FINISH_FIELDS)
+
+
+def _reserve_id(row: CallbackRequest) -> None:
+    """A new request's id, for its events to refer to before the row itself is written, once,
+    with its outcome (their foreign key is checked at commit). Without sequences (SQLite)
+    the row is written now and updated at the end."""
+    if connection.vendor != "postgresql":
+        row.save()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [CallbackRequest._meta.db_table]
+        )
+        row.pk = cursor.fetchone()[0]
 
 
 def reprocess(row_id: int) -> Outcome | None:

@@ -63,8 +63,8 @@ def record_events(
             seen.add(key)
             new.append((event, target))
     tally = Tally()
-    _apply_outcomes(new, tally)
-    _apply_firsts(provider, new, tally)
+    _mark_reached(new, tally)
+    _apply_to_messages(provider, new, tally)
     for event, target in new:
         if target is not None and event.type in (CLICKED, REPLIED):
             counter = "clicks" if event.type == CLICKED else "replies"
@@ -126,13 +126,11 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
         messages = Message.objects.filter(id__in=ids, provider=provider)
         return list(messages.values_list("id", "campaign_id", "to", *UNKNOWN_COLUMNS))
     table = connection.ops.quote_name(Message._meta.db_table)
-    with _cursor() as cursor:
-        cursor.execute(
-            f'SELECT id, campaign_id, "to", state, reason FROM {table} '
-            "WHERE id = ANY(%s::bigint[]) AND provider_id = %s",
-            [_id_array(ids), provider.pk],
-        )
-        return cursor.fetchall()
+    return _run(
+        f'SELECT id, campaign_id, "to", state, reason FROM {table} '
+        "WHERE id = ANY(%s::bigint[]) AND provider_id = %s",
+        [_id_array(ids), provider.pk],
+    )
 
 
 def _dedup_key(event: NormalizedEvent, target: Target | None) -> str:
@@ -195,9 +193,7 @@ def _insert(provider, request, rows, now) -> set[str]:
                     r["text"], r["phone"], json.dumps(r["properties"]), r["dedup_key"],
                 )
             ]  # fmt: skip
-        with _cursor() as cursor:
-            cursor.execute(sql, params)
-            inserted.update(row[0] for row in cursor.fetchall())
+        inserted.update(row[0] for row in _run(sql, params))
     return inserted
 
 
@@ -212,16 +208,22 @@ def _isoformat(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _cursor():
-    """On PostgreSQL, a psycopg cursor with server-side parameters: the values travel as
-    they are instead of being quoted into the SQL text (Django's default binds on the
-    client, which costs more than the statement itself for 100 events)."""
+def _run(sql: str, params: list) -> list[tuple]:
+    """Execute one statement and fetch what it returns. On PostgreSQL through a psycopg
+    cursor with server-side parameters (Django binds on the client, quoting every value into
+    the SQL text, which costs more than the statement itself for 100 events), prepared once
+    per connection: these few statements run on every callback, and their planning was a
+    fair share of the database's time."""
     if connection.vendor != "postgresql":
-        return connection.cursor()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall() if cursor.description else []
 
 
 def _record(event: NormalizedEvent, target: Target | None, key: str) -> dict:
@@ -242,34 +244,22 @@ def _record(event: NormalizedEvent, target: Target | None, key: str) -> dict:
     }
 
 
-def _apply_outcomes(new: list[tuple[NormalizedEvent, Target | None]], tally: Tally) -> None:
-    """Delivered and failed move a message's outcome forward only: the later event by `ts`
-    wins, whatever order they arrive in. A message the sweeper marked "outcome unknown"
-    that the provider reports on was evidently sent: it counts as sent when it was tried."""
-    latest: dict[int, tuple] = {}
-    reached: dict[int, Target] = {}
-    for event, target in new:
-        if target is None:
-            continue
-        if target.outcome_unknown:
-            reached[target.message_id] = target
-        if event.type in OUTCOMES:
-            current = latest.get(target.message_id)
-            if current is None or event.ts > current[1]:
-                latest[target.message_id] = (event.type, event.ts)
-    if latest:
-        _update_outcomes(latest)
-    if reached:
-        for message_id, provider_id, sent_at, delivered_at in _mark_sent_if_unknown(set(reached)):
-            target = reached[message_id]
-            at = as_aware(sent_at)  # when it was last tried, as the update wrote it
-            tally.add(provider_id, target.campaign_id, at, "sent")
-            tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
-            code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
-            tally.add_error(provider_id, target.campaign_id, at, code, -1)
-            if delivered_at is not None:
-                # Reported delivered while still in flight: its latency is known only now.
-                tally.add_latency(provider_id, target.campaign_id, as_aware(delivered_at), at)
+def _mark_reached(new: list[tuple[NormalizedEvent, Target | None]], tally: Tally) -> None:
+    """A message the sweeper marked "outcome unknown" that the provider reports on was
+    evidently sent: it counts as sent when it was tried."""
+    reached = {t.message_id: t for _, t in new if t is not None and t.outcome_unknown}
+    if not reached:
+        return
+    for message_id, provider_id, sent_at, delivered_at in _mark_sent_if_unknown(set(reached)):
+        target = reached[message_id]
+        at = as_aware(sent_at)  # when it was last tried, as the update wrote it
+        tally.add(provider_id, target.campaign_id, at, "sent")
+        tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
+        code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
+        tally.add_error(provider_id, target.campaign_id, at, code, -1)
+        if delivered_at is not None:
+            # Reported delivered while still in flight: its latency is known only now.
+            tally.add_latency(provider_id, target.campaign_id, as_aware(delivered_at), at)
 
 
 def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
@@ -287,94 +277,141 @@ def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
         return cursor.fetchall()
 
 
-FIRSTS = {DELIVERED: "delivered_at", FAILED: "failed_at", CLICKED: "first_clicked_at"}
-FIRST_COUNTERS = {DELIVERED: "delivered", FAILED: "failed", CLICKED: "unique_clicks"}
+@dataclass
+class Change:
+    """What a request's new events say about one message: its latest outcome (delivered or
+    failed, by `ts`) and its earliest delivered, failed and clicked reports."""
+
+    outcome: str | None = None
+    outcome_at: datetime | None = None
+    delivered: NormalizedEvent | None = None
+    failed: NormalizedEvent | None = None
+    clicked: NormalizedEvent | None = None
 
 
-def _apply_firsts(provider, new: list[tuple[NormalizedEvent, Target | None]], tally: Tally):
-    """Each message counts once as delivered, failed and clicked: the first report of each
-    kind is written on the message (set once) and counted on its day; a failure also counts
-    under its code, a delivery in the sent-to-delivered latency histogram."""
-    for kind, column in FIRSTS.items():
-        earliest: dict[int, tuple[NormalizedEvent, Target]] = {}
-        for event, target in new:
-            if target is None or event.type != kind:
-                continue
-            held = earliest.get(target.message_id)
-            if held is None or event.ts < held[0].ts:
-                earliest[target.message_id] = (event, target)
-        if not earliest:
+def _apply_to_messages(provider, new: list[tuple[NormalizedEvent, Target | None]], tally):
+    """Write the reports on the messages, one statement for all: the outcome moves forward
+    only (the later event by `ts` wins, whatever order they arrive in), and each message's
+    first delivered, failed and clicked report is set once and counted once, on its day; a
+    failure also counts under its code, a delivery in the sent-to-delivered histogram."""
+    changes: dict[int, Change] = {}
+    targets: dict[int, Target] = {}
+    for event, target in new:
+        if target is None or event.type not in (DELIVERED, FAILED, CLICKED):
             continue
-        values = {mid: (e.ts, e.code) for mid, (e, _) in earliest.items()}
-        for message_id, sent_at in _set_first(column, values, with_code=kind == FAILED):
-            event, target = earliest[message_id]
-            tally.add(provider.pk, target.campaign_id, event.ts, FIRST_COUNTERS[kind])
-            if kind == FAILED:
-                # Under the code as the message keeps it (failure_code), as a rebuild does.
-                tally.add_error(provider.pk, target.campaign_id, event.ts, event.code[:20])
-            elif kind == DELIVERED and sent_at is not None:
-                # sent_at as the update found it, not as looked up: a worker may have written
-                # the send in between (it then saw no delivery to measure).
-                tally.add_latency(provider.pk, target.campaign_id, event.ts, as_aware(sent_at))
-
-
-def _set_first(column: str, values: dict[int, tuple], *, with_code: bool) -> list[tuple]:
-    """Set `column` (and failure_code) where it is still empty; (id, sent_at) of those set."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    ops = connection.ops
-    ids = list(values)
-    code_set = ", failure_code = {code}" if with_code else ""
-    if connection.vendor == "postgresql":
-        sql = (
-            f"UPDATE {table} AS m SET {column} = v.at" + code_set.format(code="v.code") +
-            " FROM json_to_recordset(%s::json) AS v(id bigint, at timestamptz, code text) "
-            f"WHERE m.id = ANY(%s::bigint[]) AND m.id = v.id AND m.{column} IS NULL "
-            "RETURNING m.id, m.sent_at"
-        )  # fmt: skip
-        rows = [{"id": i, "at": at, "code": code[:20]} for i, (at, code) in values.items()]
-        params = [json.dumps(rows, default=_isoformat), _id_array(ids)]
-    else:
-        when_at = " ".join(["WHEN %s THEN %s"] * len(ids))
-        when_code = " ".join(["WHEN %s THEN %s"] * len(ids))
-        sql = (
-            f"UPDATE {table} SET {column} = CASE id {when_at} END"
-            + code_set.format(code=f"CASE id {when_code} END")
-            + f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND {column} IS NULL"
-            + " RETURNING id, sent_at"
-        )
-        params = [x for i in ids for x in (i, ops.adapt_datetimefield_value(values[i][0]))]
-        if with_code:
-            params += [x for i in ids for x in (i, values[i][1][:20])]
-        params += ids
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(row[0], row[1]) for row in cursor.fetchall()]
-
-
-def _update_outcomes(latest: dict[int, tuple]) -> None:
-    table = connection.ops.quote_name(Message._meta.db_table)
-    ops = connection.ops
-    if connection.vendor == "postgresql":
-        rows = [{"id": i, "outcome": kind, "at": at} for i, (kind, at) in latest.items()]
-        with _cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS m SET outcome = v.outcome, outcome_at = v.at "
-                "FROM json_to_recordset(%s::json) AS v(id bigint, outcome text, at timestamptz) "
-                "WHERE m.id = ANY(%s::bigint[]) AND m.id = v.id "
-                "AND (m.outcome_at IS NULL OR m.outcome_at < v.at)",
-                [json.dumps(rows, default=_isoformat), _id_array(latest)],
-            )
+        change = changes.setdefault(target.message_id, Change())
+        targets[target.message_id] = target
+        if event.type in OUTCOMES and (change.outcome_at is None or event.ts > change.outcome_at):
+            change.outcome, change.outcome_at = event.type, event.ts
+        first = getattr(change, event.type)  # Change names its fields after the event types
+        if first is None or event.ts < first.ts:
+            setattr(change, event.type, event)
+    if not changes:
         return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET outcome = %s, outcome_at = %s "
-            "WHERE id = %s AND (outcome_at IS NULL OR outcome_at < %s)",
-            [
-                (kind, ops.adapt_datetimefield_value(at), message_id,
-                 ops.adapt_datetimefield_value(at))
-                for message_id, (kind, at) in latest.items()
-            ],
+    write = _write_changes_postgresql if connection.vendor == "postgresql" else _write_changes
+    for message_id, sent_at, delivered, failed, clicked in write(changes):
+        change, campaign_id = changes[message_id], targets[message_id].campaign_id
+        if delivered:
+            tally.add(provider.pk, campaign_id, change.delivered.ts, "delivered")
+            if sent_at is not None:
+                # sent_at as the update found it, not as looked up: a worker may have
+                # written the send in between (it then saw no delivery to measure).
+                tally.add_latency(provider.pk, campaign_id, change.delivered.ts, as_aware(sent_at))
+        if failed:
+            tally.add(provider.pk, campaign_id, change.failed.ts, "failed")
+            # Under the code as the message keeps it (failure_code), as a rebuild does.
+            tally.add_error(provider.pk, campaign_id, change.failed.ts, change.failed.code[:20])
+        if clicked:
+            tally.add(provider.pk, campaign_id, change.clicked.ts, "unique_clicks")
+
+
+def _write_changes_postgresql(changes: dict[int, Change]) -> list[tuple]:
+    """One UPDATE; the rows are locked first (FOR NO KEY UPDATE, in id order) so that what
+    it returns, which reports were set now (id, sent_at, delivered, failed, clicked), is
+    exact even when two requests report on the same message at once."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    rows = [
+        {
+            "id": message_id,
+            "outcome": change.outcome,
+            "outcome_at": change.outcome_at,
+            "delivered": change.delivered and change.delivered.ts,
+            "failed": change.failed and change.failed.ts,
+            "code": change.failed.code[:20] if change.failed else "",
+            "clicked": change.clicked and change.clicked.ts,
+        }
+        for message_id, change in changes.items()
+    ]
+    return _run(
+        f"""
+        WITH v AS (
+            SELECT * FROM json_to_recordset(%s::json) AS v(
+                id bigint, outcome text, outcome_at timestamptz, delivered timestamptz,
+                failed timestamptz, code text, clicked timestamptz
+            )
+        ), old AS (
+            SELECT id, delivered_at, failed_at, first_clicked_at FROM {table}
+            WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+        )
+        UPDATE {table} AS m SET
+            outcome = CASE WHEN v.outcome_at > COALESCE(m.outcome_at, '-infinity')
+                THEN v.outcome ELSE m.outcome END,
+            outcome_at = GREATEST(m.outcome_at, v.outcome_at),
+            delivered_at = COALESCE(m.delivered_at, v.delivered),
+            failed_at = COALESCE(m.failed_at, v.failed),
+            failure_code = CASE WHEN m.failed_at IS NULL AND v.failed IS NOT NULL
+                THEN v.code ELSE m.failure_code END,
+            first_clicked_at = COALESCE(m.first_clicked_at, v.clicked)
+        FROM v JOIN old USING (id)
+        WHERE m.id = v.id AND m.id = ANY(%s::bigint[])
+        RETURNING m.id, m.sent_at,
+            old.delivered_at IS NULL AND v.delivered IS NOT NULL,
+            old.failed_at IS NULL AND v.failed IS NOT NULL,
+            old.first_clicked_at IS NULL AND v.clicked IS NOT NULL
+        """,
+        [json.dumps(rows, default=_isoformat), _id_array(changes), _id_array(changes)],
+    )
+
+
+def _write_changes(changes: dict[int, Change]) -> list[tuple]:
+    """The same as _write_changes_postgresql, read then written: SQLite runs one writing
+    transaction at a time (IMMEDIATE), so what is read here cannot change before the write."""
+    found = Message.objects.filter(id__in=changes).values_list(
+        "id", "sent_at", "outcome", "outcome_at", "delivered_at", "failed_at", "failure_code",
+        "first_clicked_at",
+    )  # fmt: skip
+    updates, result = [], []
+    for (
+        message_id,
+        sent_at,
+        outcome,
+        outcome_at,
+        delivered_at,
+        failed_at,
+        code,
+        clicked_at,
+    ) in found:
+        change = changes[message_id]
+        if change.outcome_at is not None and (outcome_at is None or change.outcome_at > outcome_at):
+            outcome, outcome_at = change.outcome, change.outcome_at
+        delivered = delivered_at is None and change.delivered is not None
+        failed = failed_at is None and change.failed is not None
+        clicked = clicked_at is None and change.clicked is not None
+        delivered_at = change.delivered.ts if delivered else delivered_at
+        failed_at, code = (
+            (change.failed.ts, change.failed.code[:20]) if failed else (failed_at, code)
+        )
+        clicked_at = change.clicked.ts if clicked else clicked_at
+        updates.append(
+            Message(
+                id=message_id, outcome=outcome, outcome_at=outcome_at, delivered_at=delivered_at,
+                failed_at=failed_at, failure_code=code, first_clicked_at=clicked_at,
+            )
         )  # fmt: skip
+        result.append((message_id, sent_at, delivered, failed, clicked))
+    fields = ["outcome", "outcome_at", "delivered_at", "failed_at", "failure_code"]
+    Message.objects.bulk_update(updates, [*fields, "first_clicked_at"])
+    return result
 
 
 def _apply_replies(new: list[tuple[NormalizedEvent, Target | None]]) -> None:

@@ -60,8 +60,7 @@ def receive(request, token: str):
     )
     try:
         with transaction.atomic():
-            row.save()
-            outcome = intake.process(row, provider)
+            outcome = intake.process(row, provider)  # writes the row, with its outcome
             if outcome.status >= 400:
                 transaction.set_rollback(True)  # a refused request changes nothing…
     except DatabaseError:

@@ -182,7 +182,7 @@ def test_a_database_failing_mid_request_answers_5xx_and_keeps_nothing(
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "_update_outcomes", down)  # after the events were inserted
+    monkeypatch.setattr(services, "_apply_to_messages", down)  # after the events were inserted
     record = {"ts": 1, "meta": message_ids.sign(message.id), "description": "d"}
 
     response = post(client, provider, [{"event": "delivered", "data": [record]}])
