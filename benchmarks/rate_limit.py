@@ -23,6 +23,7 @@ empties the campaigns of the database it uses: never point it at real data.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import sys
 import time
@@ -122,6 +123,10 @@ def main() -> None:
     from campaigns.models import Campaign, CampaignStatus, Message, MessageState
 
     Campaign.objects.all().delete()
+    # The stub stands in for a provider's own servers: at a higher priority than the workers,
+    # so that its arrival times are not bunched by waiting for one of our two cores.
+    with contextlib.suppress(PermissionError):
+        os.nice(-10)
     stub = TimedStub()
     count = int(LIMIT * seconds) + MARGIN
     provider = provider_for(stub.url, batched=False, rate_limit=f"{LIMIT:g}")
