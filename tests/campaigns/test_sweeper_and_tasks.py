@@ -213,6 +213,30 @@ def test_it_hands_out_slots_one_interval_apart(provider, monkeypatch):
     assert ProviderPace.objects.get().next_slot == pytest.approx(1_000 + 5 * interval)
 
 
+def test_a_worker_late_for_its_slot_leaves_it_and_takes_the_next(provider, monkeypatch):
+    """Woken 0.2 s after its slot (a busy core): sending then would crowd the next slots'
+    requests into one second, so it waits for a fresh slot instead."""
+    clock = [1_000.0]
+    monkeypatch.setattr(pacing.time, "time", lambda: clock[0])
+
+    sleeps = []
+
+    def oversleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds + (0.2 if len(sleeps) == 1 else 0.0)  # late the first time only
+
+    monkeypatch.setattr(pacing.time, "sleep", oversleep)
+    pacing.wait_for_slot(provider.pk, 4)  # slot 1000.0, at once
+    interval = 0.25 / pacing.HEADROOM
+
+    pacing.wait_for_slot(provider.pk, 4)
+
+    # Its slot (1000 + interval) found it at + 0.2 s; it waited for the next free one.
+    assert sleeps == pytest.approx([interval, 2 * interval - (interval + 0.2)])
+    assert clock[0] == pytest.approx(1_000 + 2 * interval)
+    assert ProviderPace.objects.get().next_slot == pytest.approx(1_000 + 3 * interval)
+
+
 def test_an_idle_provider_gets_a_slot_at_once(provider, monkeypatch):
     clock = [1_000.0]
     monkeypatch.setattr(pacing.time, "time", lambda: clock[0])
