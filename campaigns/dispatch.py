@@ -284,14 +284,6 @@ def record(
     provider_id, campaign_id = dispatch.provider.pk, dispatch.campaign.pk
     attempt_at = attempt_at or claimed[0].attempt_at
     with transaction.atomic():
-        # Locked first, as `stop` locks it to change its status: either it stopped before
-        # (then the retries written below are skipped here) or it waits for this commit
-        # (and its own skip sees them).
-        status = (
-            Campaign.objects.select_for_update(no_key=True)
-            .values_list("status", flat=True)
-            .get(pk=campaign_id)
-        )
         for (decision, status_code, error), ids in groups.items():
             changed, overridden = _apply(decision, status_code, error, ids, now, attempt_at)
             for given_up_at in overridden:
@@ -309,11 +301,15 @@ def record(
                 code = f"dispatch:{decision.reason}"
                 tally.add_error(provider_id, campaign_id, attempt_at, code, final)
         tally.save()
-        if status == CampaignStatus.STOPPED:
-            bulk.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
         bulk.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
-        _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
+        # Last, as it locks the campaign until the commit (workers of a campaign take turns
+        # here). `stop` locks it too, to change its status: either it stopped before, and
+        # the retries written above are skipped here, or it waits for this commit and its
+        # own skip sees them.
+        status = _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
+        if status == CampaignStatus.STOPPED:
+            bulk.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now, attempt_at):
@@ -367,24 +363,24 @@ def _note_provider(provider_id: int, attempts: Sequence[Attempt], now) -> None:
         provider.update(last_error=errors[-1][:ERROR_KEPT], last_error_at=now)
 
 
-def _note_campaign(campaign_id: int, outcomes: str, attempts: Sequence[Attempt], now) -> None:
+def _note_campaign(campaign_id: int, outcomes: str, attempts: Sequence[Attempt], now) -> str:
     """Heartbeat, and the auto-pause rule: more than AUTO_PAUSE_ERROR_RATE of the last
-    AUTO_PAUSE_WINDOW attempts failed (authentication holds are not attempts)."""
+    AUTO_PAUSE_WINDOW attempts failed (authentication holds are not attempts). Returns the
+    campaign's status, read under the lock this update takes."""
     campaign = Campaign.objects.filter(pk=campaign_id)
-    if not outcomes:
-        campaign.update(heartbeat_at=now)
-        return
     window = settings.AUTO_PAUSE_WINDOW
-    campaign.update(
-        heartbeat_at=now, recent_outcomes=Right(Concat("recent_outcomes", Value(outcomes)), window)
-    )
-    recent = campaign.values_list("recent_outcomes", flat=True).get()
+    if outcomes:
+        recent_outcomes = Right(Concat("recent_outcomes", Value(outcomes)), window)
+        campaign.update(heartbeat_at=now, recent_outcomes=recent_outcomes)
+    else:
+        campaign.update(heartbeat_at=now)
+    recent, status = campaign.values_list("recent_outcomes", "status").get()
     failed = recent.count("0")
-    if len(recent) >= window and failed > window * settings.AUTO_PAUSE_ERROR_RATE:
+    if outcomes and len(recent) >= window and failed > window * settings.AUTO_PAUSE_ERROR_RATE:
         last_error = next(
             (a.result.error for a in reversed(attempts) if not a.result.ok), "unknown"
         )
-        campaign.filter(status=CampaignStatus.SENDING).update(
+        paused = campaign.filter(status=CampaignStatus.SENDING).update(
             status=CampaignStatus.PAUSED,
             pause_reason=(
                 f"Paused automatically: {failed} of the last {window} attempts failed "
@@ -392,6 +388,9 @@ def _note_campaign(campaign_id: int, outcomes: str, attempts: Sequence[Attempt],
                 f"Last error: {last_error[:300]}"
             ),
         )
+        if paused:
+            status = CampaignStatus.PAUSED
+    return status
 
 
 def next_due(campaign_id: int, first_id: int, last_id: int) -> datetime | None:

@@ -199,7 +199,7 @@ DISPATCH_BACKOFF_MAX = env.float("DISPATCH_BACKOFF_MAX", default=900.0)
 DISPATCH_AUTH_RETRY_INTERVAL = env.float("DISPATCH_AUTH_RETRY_INTERVAL", default=120.0)
 DISPATCH_AUTH_RETRY_WINDOW = env.float("DISPATCH_AUTH_RETRY_WINDOW", default=3600.0)
 # Unbatched messages claimed together (their outcomes are written together).
-DISPATCH_GROUP_SIZE = env.int("DISPATCH_GROUP_SIZE", default=50)
+DISPATCH_GROUP_SIZE = env.int("DISPATCH_GROUP_SIZE", default=100)
 # Message ids per Celery task.
 DISPATCH_RANGE_SIZE = env.int("DISPATCH_RANGE_SIZE", default=5000)
 # …and a campaign is split into at least this many tasks, so all worker processes share it.
