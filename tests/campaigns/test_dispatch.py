@@ -451,3 +451,54 @@ def test_the_provider_list_shows_the_last_error_and_when(admin_client, httpserve
     assert "HTTP 402: no credit left" in listing
     assert '<span class="muted">now</span>' in listing
     assert "Last error now" in setup
+
+
+def test_a_group_answered_with_a_retry_after_its_campaign_stopped_is_skipped(
+    httpserver, monkeypatch
+):
+    """The campaign is stopped while its group is at the provider, which answers 500: the
+    retry that answer asks for never comes (claims take sending campaigns only), so the
+    group is skipped with the rest, not left queued."""
+    httpserver.expect_request("/sms").respond_with_data("busy", status=500)
+    campaign = sending_campaign(generic(httpserver), 3)
+    send_claimed = dispatch.send_claimed
+
+    def stopped_meanwhile(*args, **kwargs):
+        attempts = send_claimed(*args, **kwargs)
+        services.stop(Campaign.objects.get(pk=campaign.pk), "Stopped by a marketer.")
+        return attempts
+
+    monkeypatch.setattr(dispatch, "send_claimed", stopped_meanwhile)
+    run(campaign)
+
+    assert states(campaign) == {MessageState.SKIPPED: 3}
+    assert not Message.objects.filter(campaign=campaign, next_attempt_at__isnull=False).exists()
+
+
+def test_a_record_the_database_refuses_for_a_moment_is_written_once_it_is_back(
+    httpserver, monkeypatch
+):
+    """The outcomes of a group already sent exist only in the worker's memory: a record
+    that meets an unreachable database is tried again, and is written once. (The new
+    connection it opens is proven by the fault suite's PostgreSQL restart; here the test's
+    own transaction must stay open.)"""
+    from django.db import OperationalError
+
+    httpserver.expect_request("/sms").respond_with_json({"accepted": True})
+    campaign = sending_campaign(generic(httpserver), 2)
+    record, failures = dispatch.record, []
+
+    def flaky_record(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("terminating connection due to administrator command")
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "record", flaky_record)
+    monkeypatch.setattr(dispatch.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(dispatch.connection, "close", lambda: None)
+    run(campaign)
+
+    assert failures == [1]
+    assert states(campaign) == {MessageState.SENT: 2}
+    assert len(httpserver.log) == 2  # nothing sent again
