@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 from accounts.roles import MANAGE_CAMPAIGNS, MANAGE_PROVIDERS, VIEW_PROVIDER_STATS
 from campaigns.models import Campaign
 from providers.models import Provider
+from smshub import jsonsafe
 
 from . import intake
 from .models import CallbackRequest, Event
@@ -123,7 +124,7 @@ def shown_body(body: bytes) -> ShownBody:
     text = body.decode("utf-8", errors="replace")
     is_json = False
     try:
-        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        text = json.dumps(jsonsafe.loads(text), indent=2, ensure_ascii=False)
         is_json = True
     except ValueError:
         pass

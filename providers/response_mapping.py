@@ -27,6 +27,8 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
+from smshub import jsonsafe
+
 _STEP = re.compile(
     r"""\.(?P<key>[^\W\d][\w-]*)
       | \[\s*(?: (?P<quoted>"(?:[^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*")
@@ -89,7 +91,7 @@ def _same(a: Any, b: Any) -> bool:
 def _select_in_answer(path: str, body: str) -> list:
     """What the path selects in an answer; nothing when the answer is not JSON."""
     try:
-        document = json.loads(body)
+        document = jsonsafe.loads(body)
     except ValueError:
         return []
     return select(path, document)

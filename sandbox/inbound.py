@@ -7,7 +7,7 @@ array; each message names its recipient (`to`), its text and its `ref` (the hub'
 
 from __future__ import annotations
 
-import json
+from smshub import jsonsafe
 
 from .simulate import Submitted, first_url
 
@@ -22,7 +22,7 @@ class BadRequest(ValueError):
 def parse(body: bytes) -> list[Submitted]:
     """The request's messages, in order, or BadRequest."""
     try:
-        document = json.loads(body)
+        document = jsonsafe.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(document, dict):

@@ -5,9 +5,10 @@ A request is rejected whole when any record is wrong, so a rejected request chan
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
+
+from smshub import jsonsafe
 
 from ..events import (
     CLICKED,
@@ -40,7 +41,7 @@ class BadCallback(ValueError):
 def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:
     """Every record of the request as a NormalizedEvent, or BadCallback."""
     try:
-        document = json.loads(body)
+        document = jsonsafe.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadCallback(f"Bad request. The body is not valid JSON: {exc}.") from exc
     groups = document if isinstance(document, list) else [document]

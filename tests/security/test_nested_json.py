@@ -1,0 +1,54 @@
+"""Finding 6: deeply nested JSON (`[[[[…` 200,000 deep) answered 500 and was processed again
+ten times. It is bad JSON like any other: 400 with SPEC §6.3's shape, stored as rejected,
+never retried; a provider answering so is a failed send, not a crashed worker."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbacks import intake
+from callbacks.models import CallbackRequest, RequestStatus
+from callbacks.pages import shown_body
+from providers import response_mapping
+from tests.providers.helpers import create_generic
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.fixture
+def provider(db):
+    return create_generic(None, nickname="Acme", endpoint="https://api.example.com/sms")
+
+
+def test_a_deeply_nested_callback_is_a_400_stored_as_rejected_and_never_retried(
+    client, provider
+):
+    response = client.post(
+        f"/callbacks/sms/{provider.callback_token}/", DEEP, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["status"] == "error"
+    assert answer["error_code"] == 400
+    assert answer["message"] == (
+        "Bad request. The body is not valid JSON: it is nested too deeply."
+    )
+    assert answer["details"]["missing_fields"] == []
+    row = CallbackRequest.objects.get()
+    assert (row.status, row.response_status, row.attempts) == (RequestStatus.REJECTED, 400, 1)
+    assert intake.retry_failed() == 0
+
+
+def test_an_admin_can_read_the_stored_deep_request(provider):
+    shown = shown_body(DEEP)
+
+    assert not shown.is_json
+    assert shown.size == len(DEEP)
+
+
+def test_a_deeply_nested_provider_answer_is_not_a_success_and_has_no_ids():
+    deep = DEEP.decode()
+
+    assert not response_mapping.is_success('$.status == "ok"', deep)
+    assert response_mapping.provider_message_ids("$.id", deep, 1) == ()
