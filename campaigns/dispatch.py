@@ -26,9 +26,9 @@ from django.db.models.functions import Coalesce, Concat, Right
 from django.utils import timezone
 
 from providers import pacing, registry
-from providers.base import ERROR_KEPT, SendResult
+from providers.base import ERROR_KEPT, SendResult, not_rendered
 from providers.models import Provider
-from providers.payloads import OutgoingMessage, UnsafeHeader
+from providers.payloads import OutgoingMessage
 from providers.templating import MissingReplacement
 from stats.rollups import Tally
 
@@ -101,7 +101,26 @@ class Dispatch:
             .filter(pk=campaign_id, status=CampaignStatus.SENDING)
             .first()
         )
-        return cls(campaign) if campaign else None
+        if campaign is None:
+            return None
+        if campaign.provider is None or campaign.provider.is_archived:
+            _stop_without_provider(campaign)
+            return None
+        return cls(campaign)
+
+
+def _stop_without_provider(campaign: Campaign) -> None:
+    """An archived or deleted provider sends nothing, whatever path asks (SPEC §8).
+    Archiving stops the provider's campaigns; one that got past it (launched at that very
+    moment, a retry falling due later) is stopped here, its pending messages skipped."""
+    with transaction.atomic():
+        stopped = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.STOPPED,
+            finished_at=timezone.now(),
+            pause_reason="Stopped: the campaign's provider was archived or deleted.",
+        )
+        if stopped:
+            bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def group_size(config: dict) -> int:
@@ -220,17 +239,7 @@ def send_claimed(
     all_ids = tuple(c.id for c in claimed)
     if dispatch.credentials_lost:
         return [Attempt(all_ids, SendResult(ok=False, error=CREDENTIALS_LOST, auth_failed=True))]
-    try:
-        outgoing = [
-            OutgoingMessage(c.id, c.to, dispatch.composer.message_values(c.id, c.values))
-            for c in claimed
-        ]
-        requests = list(dispatch.sender.requests(outgoing))
-    except (MissingReplacement, UnsafeHeader, ValueError, phonenumbers.NumberParseException) as exc:
-        # personalize.TemplateError is a ValueError too.
-        failure = SendResult(ok=False, error=f"The message could not be rendered: {exc}")
-        return [Attempt(all_ids, failure, rendered=False)]
-    attempts = []
+    requests, attempts = render(dispatch, claimed)
     for request in requests:
         if attempts and attempts[-1].result.auth_failed:
             # The token endpoint just failed: hold the rest of the group without asking again.
@@ -241,6 +250,43 @@ def send_claimed(
             in_flight.keep_alive()
         attempts.append(Attempt(request.message_ids, dispatch.sender.send(request)))
     return attempts
+
+
+# personalize.TemplateError and UnsafeHeader are ValueErrors too.
+RENDER_ERRORS = (MissingReplacement, ValueError, phonenumbers.NumberParseException)
+
+
+def render(dispatch: Dispatch, claimed: Sequence[Claimed]) -> tuple[list, list[Attempt]]:
+    """The group's requests, and an Attempt for each message no request could be built for.
+
+    One contact's value that cannot be sent (a line break or an emoji bound for a header, a
+    broken number) fails that message only: the group is rendered again without it, so the
+    others still go out, in batches as usual."""
+    outgoing, failed = [], []
+    for c in claimed:
+        try:
+            values = dispatch.composer.message_values(c.id, c.values)
+        except RENDER_ERRORS as exc:
+            failed.append(Attempt((c.id,), not_rendered(exc), rendered=False))
+            continue
+        outgoing.append(OutgoingMessage(c.id, c.to, values))
+    try:
+        return list(dispatch.sender.requests(outgoing)), failed
+    except RENDER_ERRORS:
+        pass
+    renderable = []
+    for message in outgoing:
+        try:
+            list(dispatch.sender.requests([message]))
+        except RENDER_ERRORS as exc:
+            failed.append(Attempt((message.id,), not_rendered(exc), rendered=False))
+        else:
+            renderable.append(message)
+    try:
+        return list(dispatch.sender.requests(renderable)), failed
+    except RENDER_ERRORS as exc:  # what the messages share cannot be built (batch headers)
+        ids = tuple(m.id for m in renderable)
+        return [], [*failed, Attempt(ids, not_rendered(exc), rendered=False)]
 
 
 def record(
@@ -377,15 +423,15 @@ def _note_campaign(campaign_id: int, outcomes: str, attempts: Sequence[Attempt],
     recent, status = campaign.values_list("recent_outcomes", "status").get()
     failed = recent.count("0")
     if outcomes and len(recent) >= window and failed > window * settings.AUTO_PAUSE_ERROR_RATE:
-        last_error = next(
-            (a.result.error for a in reversed(attempts) if not a.result.ok), "unknown"
-        )
+        # Marketers read this: the outcome in words, never the provider's raw error (SPEC §8);
+        # admins find the error itself on the provider's page.
+        last_failure = next((a.result for a in reversed(attempts) if not a.result.ok), None)
+        last = last_failure.in_words if last_failure else "unknown."
         paused = campaign.filter(status=CampaignStatus.SENDING).update(
             status=CampaignStatus.PAUSED,
             pause_reason=(
                 f"Paused automatically: {failed} of the last {window} attempts failed "
-                f"(more than {settings.AUTO_PAUSE_ERROR_RATE:.0%}). "
-                f"Last error: {last_error[:300]}"
+                f"(more than {settings.AUTO_PAUSE_ERROR_RATE:.0%}). Last outcome: {last}"
             ),
         )
         if paused:

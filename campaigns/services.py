@@ -12,7 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from providers.services import TEST_MESSAGE_ID, send_test_sms
@@ -24,6 +24,26 @@ from .compose import Composer
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
 STOPPABLE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
+# An archived or deleted provider is dead (SPEC §8): nothing launches, resumes or tests
+# through it.
+WITH_LIVE_PROVIDER = Q(provider__isnull=False, provider__archived_at__isnull=True)
+
+
+class ProviderUnavailable(Exception):
+    """The campaign's provider was archived or deleted: nothing can be sent through it."""
+
+
+def provider_problem(campaign: Campaign) -> str:
+    """Why nothing can be sent through the campaign's provider, in words ("" when it can)."""
+    if campaign.provider is None:
+        return "This campaign's provider was deleted. Choose another provider to send it."
+    if campaign.provider.is_archived:
+        return (
+            f"This campaign's provider “{campaign.provider.nickname}” was archived. "
+            "Choose another provider to send it."
+        )
+    return ""
+
 
 INSERT_BATCH = 5000
 
@@ -78,9 +98,13 @@ def launch(campaign: Campaign) -> bool:
     """Send now (a draft) or at its time (a scheduled campaign): Sending, then a worker
     creates the messages and hands them out. False if it was not a draft or scheduled."""
     now = timezone.now()
-    launched = Campaign.objects.filter(
-        pk=campaign.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
-    ).update(status=CampaignStatus.SENDING, started_at=now, heartbeat_at=now, pause_reason="")
+    launched = (
+        Campaign.objects.filter(
+            pk=campaign.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
+        )
+        .filter(WITH_LIVE_PROVIDER)
+        .update(status=CampaignStatus.SENDING, started_at=now, heartbeat_at=now, pause_reason="")
+    )
     if launched:
         campaign.status = CampaignStatus.SENDING
         transaction.on_commit(partial(prepare_later, campaign.pk))
@@ -97,8 +121,10 @@ def prepare_later(campaign_id: int) -> None:
 @transaction.atomic
 def schedule(campaign: Campaign, when) -> bool:
     """A draft waits until `when`; Celery beat launches it (`launch_due`)."""
-    scheduled = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
-        status=CampaignStatus.SCHEDULED, scheduled_at=when
+    scheduled = (
+        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT)
+        .filter(WITH_LIVE_PROVIDER)
+        .update(status=CampaignStatus.SCHEDULED, scheduled_at=when)
     )
     return bool(scheduled)
 
@@ -140,14 +166,20 @@ def pause(campaign: Campaign, reason: str) -> None:
 
 
 @transaction.atomic
-def resume(campaign: Campaign) -> None:
-    """Send again after a pause; the auto-pause window starts afresh."""
+def resume(campaign: Campaign) -> bool:
+    """Send again after a pause; the auto-pause window starts afresh. False if it was not
+    paused (or its provider is gone)."""
     now = timezone.now()
-    resumed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PAUSED).update(
-        status=CampaignStatus.SENDING, pause_reason="", recent_outcomes="", heartbeat_at=now
+    resumed = (
+        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PAUSED)
+        .filter(WITH_LIVE_PROVIDER)
+        .update(
+            status=CampaignStatus.SENDING, pause_reason="", recent_outcomes="", heartbeat_at=now
+        )
     )
     if resumed:
         transaction.on_commit(partial(enqueue, campaign.pk))
+    return bool(resumed)
 
 
 @transaction.atomic
@@ -259,6 +291,9 @@ def progress(campaign: Campaign) -> Progress:
 def send_test(campaign: Campaign, to: str):
     """Send the campaign's message to one number now, through its provider, as a contact
     without attributes would get it (defaults apply). Returns the provider's SendResult."""
+    problem = provider_problem(campaign)
+    if problem:
+        raise ProviderUnavailable(problem)
     provider = campaign.provider
     composer = Composer(campaign)
     values = composer.message_values(TEST_MESSAGE_ID, {})

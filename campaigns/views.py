@@ -129,6 +129,7 @@ def campaign_detail(request, pk: int):
         "progress": services.progress(campaign),
         "live": campaign.status in LIVE,
         "test_form": SendTestForm(),
+        "provider_problem": services.provider_problem(campaign),
     }
     if request.htmx and request.GET.get("part") == "progress":
         if not context["live"]:  # it just finished or paused: show the whole page anew
@@ -140,8 +141,11 @@ def campaign_detail(request, pk: int):
 @marketers
 @require_POST
 def send_now(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    if services.launch(campaign):
+    campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)
+    problem = services.provider_problem(campaign)
+    if problem:
+        messages.error(request, problem)
+    elif services.launch(campaign):
         messages.success(request, f"“{campaign.name}” is sending.")
     return redirect(campaign.get_absolute_url())
 
@@ -158,9 +162,12 @@ def stop(request, pk: int):
 @marketers
 @require_POST
 def resume(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    services.resume(campaign)
-    messages.success(request, f"“{campaign.name}” is sending again.")
+    campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)
+    problem = services.provider_problem(campaign)
+    if problem:
+        messages.error(request, problem)
+    elif services.resume(campaign):
+        messages.success(request, f"“{campaign.name}” is sending again.")
     return redirect(campaign.get_absolute_url())
 
 
@@ -171,11 +178,17 @@ def send_test(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)
     form = SendTestForm(request.POST)
     result = None
-    if campaign.provider is None:
-        form.add_error(None, "This campaign's provider was deleted.")
-    elif form.is_valid():
-        result = services.send_test(campaign, form.cleaned_data["number"])
-    context = {"campaign": campaign, "test_form": form, "result": result}
+    if form.is_valid():
+        try:
+            result = services.send_test(campaign, form.cleaned_data["number"])
+        except services.ProviderUnavailable as exc:
+            form.add_error(None, str(exc))
+    context = {
+        "campaign": campaign,
+        "test_form": form,
+        "result": result,
+        "provider_problem": services.provider_problem(campaign),
+    }
     if request.htmx:
         return render(request, "campaigns/detail.html#send-test", context)
     return render(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 import requests
 from django.utils import timezone
@@ -22,12 +23,24 @@ class ShownRequest:
     body: str
 
 
+class Cause(StrEnum):
+    """Why no answer came back, for results without an HTTP status."""
+
+    NONE = ""
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    BLOCKED = "blocked"  # the SSRF guard refused the address
+    NOT_RENDERED = "not rendered"  # no request could be built for the message
+    UNENCODABLE = "unencodable"  # the request could not be put on the wire
+
+
 @dataclass(frozen=True)
 class SendResult:
     """The outcome of one request to a provider.
 
     `retryable` is true for network errors, timeouts, 429 and 5xx; `auth_failed` when the
-    provider's credentials could not be used (OAuth token endpoint failing).
+    provider's credentials could not be used (OAuth token endpoint failing). `error`,
+    `body` and `request` are for admins; `in_words` is what anyone may read (SPEC §8).
     """
 
     ok: bool
@@ -39,6 +52,44 @@ class SendResult:
     auth_failed: bool = False
     provider_message_ids: tuple[str, ...] = ()
     request: ShownRequest | None = field(default=None, compare=False)
+    cause: Cause = Cause.NONE
+
+    @property
+    def in_words(self) -> str:
+        """The outcome in plain words: never the provider's endpoint, headers, parameters,
+        credentials, answer or a raw network error, which only admins may see."""
+        if self.ok:
+            return "Accepted by the provider."
+        if self.auth_failed:
+            return (
+                "Not sent: the provider's credentials could not be used. "
+                "An admin must check the provider's setup."
+            )
+        if self.status is not None:
+            if 200 <= self.status < 300:
+                return (
+                    f"Refused by the provider: its answer (HTTP {self.status}) "
+                    "did not report success."
+                )
+            return f"Refused by the provider: HTTP {self.status}."
+        return CAUSE_IN_WORDS.get(self.cause, "Not sent: the provider could not be used.")
+
+
+CAUSE_IN_WORDS = {
+    Cause.TIMEOUT: "Could not reach the provider: it did not answer in time.",
+    Cause.UNREACHABLE: "Could not reach the provider.",
+    Cause.BLOCKED: (
+        "Not sent: the provider's address is not allowed. An admin must check the provider's setup."
+    ),
+    Cause.NOT_RENDERED: (
+        "Not sent: the message could not be built for this provider "
+        "(a value it needs is missing or cannot be sent)."
+    ),
+    Cause.UNENCODABLE: (
+        "Not sent: the request to the provider could not be encoded "
+        "(a value holds characters it cannot carry)."
+    ),
+}
 
 
 def classify(response: requests.Response, request: ShownRequest | None = None) -> SendResult:
@@ -60,9 +111,14 @@ def classify(response: requests.Response, request: ShownRequest | None = None) -
 
 
 def network_failure(exc: requests.RequestException, request: ShownRequest | None) -> SendResult:
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+    timeout = isinstance(exc, requests.Timeout)
+    kind = "timed out" if timeout else "could not connect"
     return SendResult(
-        ok=False, error=f"Request {kind}: {exc}"[:ERROR_KEPT], retryable=True, request=request
+        ok=False,
+        error=f"Request {kind}: {exc}"[:ERROR_KEPT],
+        retryable=True,
+        request=request,
+        cause=Cause.TIMEOUT if timeout else Cause.UNREACHABLE,
     )
 
 
@@ -97,10 +153,21 @@ def exchange(
     try:
         response = http.request(method, url, key=key, headers=headers, data=body, auth=auth)
     except http.OutboundBlocked as exc:
-        return None, SendResult(ok=False, error=str(exc), request=shown)
+        return None, SendResult(ok=False, error=str(exc), request=shown, cause=Cause.BLOCKED)
     except requests.RequestException as exc:
         return None, network_failure(exc, shown)
+    except UnicodeError as exc:
+        # e.g. a header value Latin-1 cannot carry that no form check caught: this request
+        # fails, its worker goes on (SPEC §8, hostile input).
+        error = f"The request could not be encoded: {exc}"[:ERROR_KEPT]
+        return None, SendResult(ok=False, error=error, request=shown, cause=Cause.UNENCODABLE)
     return response, classify(response, shown)
+
+
+def not_rendered(exc: Exception) -> SendResult:
+    """No request could be built for a message (a missing replacement, an unsafe header)."""
+    error = f"The message could not be rendered: {exc}"[:ERROR_KEPT]
+    return SendResult(ok=False, error=error, cause=Cause.NOT_RENDERED)
 
 
 def auth_failure(exc: Exception, shown: ShownRequest | None) -> SendResult:

@@ -39,7 +39,8 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 class UnsafeHeader(ValueError):
-    """A rendered header value holds a line break (it would split the request)."""
+    """A rendered header value holds a line break (it would split the request) or a character
+    that HTTP headers cannot carry (they are Latin-1: `Zoë` is fine, `😀` is not)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,10 @@ class GenericPayloadBuilder:
             value = substitute(template, values)
             if "\r" in value or "\n" in value:
                 raise UnsafeHeader(f"header {key!r} would contain a line break")
+            if not value.isascii() and not _is_latin1(value):
+                raise UnsafeHeader(
+                    f"header {key!r} would hold characters an HTTP header cannot carry"
+                )
             headers[key] = value
         return headers
 
@@ -180,6 +185,14 @@ class _Headers(dict):
         """Set a header unless the admin already set it, in any letter case."""
         if not any(key.lower() == name.lower() for key in self):
             self[name] = value
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_bytes(document: Any) -> bytes:

@@ -8,11 +8,11 @@ from django.utils import timezone
 from audit import services as audit
 
 from . import registry
-from .base import SendResult
+from .base import SendResult, not_rendered
 from .forms import ProviderForm
 from .masking import SENSITIVE_HEADER
 from .models import Provider, new_callback_token
-from .payloads import OutgoingMessage, UnsafeHeader, campaign_values, message_values
+from .payloads import OutgoingMessage, campaign_values, message_values
 from .templating import MissingReplacement
 
 # Message ids start at 1: a test SMS carries the id 0, which no message has.
@@ -167,6 +167,6 @@ def send_test_sms(
     outgoing = OutgoingMessage(id=TEST_MESSAGE_ID, to=to, values=values)
     try:
         request = next(iter(sender.requests([outgoing])))
-    except (MissingReplacement, UnsafeHeader, ValueError) as exc:
-        return SendResult(ok=False, error=f"The message could not be rendered: {exc}")
+    except (MissingReplacement, ValueError) as exc:  # UnsafeHeader is a ValueError
+        return not_rendered(exc)
     return sender.send(request)

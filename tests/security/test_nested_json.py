@@ -20,9 +20,7 @@ def provider(db):
     return create_generic(None, nickname="Acme", endpoint="https://api.example.com/sms")
 
 
-def test_a_deeply_nested_callback_is_a_400_stored_as_rejected_and_never_retried(
-    client, provider
-):
+def test_a_deeply_nested_callback_is_a_400_stored_as_rejected_and_never_retried(client, provider):
     response = client.post(
         f"/callbacks/sms/{provider.callback_token}/", DEEP, content_type="application/json"
     )
