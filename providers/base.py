@@ -27,7 +27,10 @@ class SendResult:
     """The outcome of one request to a provider.
 
     `retryable` is true for network errors, timeouts, 429 and 5xx; `auth_failed` when the
-    provider's credentials could not be used (OAuth token endpoint failing).
+    provider's credentials could not be used (OAuth token endpoint failing);
+    `outcome_unknown` when the request reached the provider but its answer could not be
+    read (larger than HTTP_MAX_ANSWER_BYTES): it may have accepted the message, so the
+    request is not sent again.
     """
 
     ok: bool
@@ -37,6 +40,7 @@ class SendResult:
     retryable: bool = False
     retry_after: float | None = None
     auth_failed: bool = False
+    outcome_unknown: bool = False
     provider_message_ids: tuple[str, ...] = ()
     request: ShownRequest | None = field(default=None, compare=False)
 
@@ -98,6 +102,10 @@ def exchange(
         response = http.request(method, url, key=key, headers=headers, data=body, auth=auth)
     except http.OutboundBlocked as exc:
         return None, SendResult(ok=False, error=str(exc), request=shown)
+    except http.AnswerTooLarge as exc:
+        return None, SendResult(
+            ok=False, status=exc.status, error=str(exc), outcome_unknown=True, request=shown
+        )
     except requests.RequestException as exc:
         return None, network_failure(exc, shown)
     return response, classify(response, shown)

@@ -11,6 +11,8 @@ one to the next (DNS rebinding) cannot slip between the check and the connection
 connection keeps the host name for the Host header, TLS SNI and the certificate check.
 With the guard on, proxies from the environment are not used: a proxy would resolve the
 host itself, past the guard.
+
+Answers are read up to HTTP_MAX_ANSWER_BYTES; a larger one is dropped unread.
 """
 
 from __future__ import annotations
@@ -31,11 +33,27 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+_CHUNK = 64 * 1024
 _local = threading.local()
 
 
-class OutboundBlocked(Exception):
+class OutboundError(Exception):
+    """The request was refused or its answer could not be used (not a network error)."""
+
+
+class OutboundBlocked(OutboundError):
     """The URL is not one we may call (not http(s), or a private address when guarded)."""
+
+
+class AnswerTooLarge(OutboundError):
+    """The provider answered more than HTTP_MAX_ANSWER_BYTES. The request did reach it."""
+
+    def __init__(self, status: int, limit: int):
+        self.status = status
+        super().__init__(
+            f"The answer (HTTP {status}) is larger than {limit:,} bytes "
+            "(HTTP_MAX_ANSWER_BYTES) and was not read"
+        )
 
 
 # --- the address check ---------------------------------------------------------------------
@@ -195,10 +213,12 @@ def request(
     data: bytes | dict | None = None,
     auth: tuple[str, str] | None = None,
 ) -> requests.Response:
-    """Send one request with the configured timeouts; redirects are not followed (a
-    provider that redirects is misconfigured, and following could leave the guard)."""
+    """Send one request with the configured timeouts and return its answer, read whole
+    (`.text`, `.json()` work) unless larger than HTTP_MAX_ANSWER_BYTES: AnswerTooLarge.
+    Redirects are not followed (a provider that redirects is misconfigured, and following
+    could leave the guard)."""
     check_url(url)
-    return session(key).request(
+    response = session(key).request(
         method,
         url,
         headers=headers,
@@ -206,4 +226,22 @@ def request(
         auth=auth,
         timeout=(settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT),
         allow_redirects=False,
+        stream=True,
     )
+    return _read(response, settings.HTTP_MAX_ANSWER_BYTES)
+
+
+def _read(response: requests.Response, limit: int) -> requests.Response:
+    """Load the answer into `response`, or drop the connection once it passes `limit`."""
+    declared = response.headers.get("Content-Length", "")
+    if not (declared.isdigit() and int(declared) > limit):
+        body = bytearray()
+        for chunk in response.iter_content(_CHUNK):
+            body += chunk
+            if len(body) > limit:
+                break
+        else:
+            response._content = bytes(body)
+            return response
+    response.close()
+    raise AnswerTooLarge(response.status_code, limit)
