@@ -95,7 +95,8 @@ def exchange(
     shown: ShownRequest,
 ) -> tuple[requests.Response | None, SendResult]:
     """Send one request through the outbound seam and classify the answer; the response is
-    None when no answer came (blocked address, network error, timeout)."""
+    None when no usable answer came (blocked address, network error, timeout, an answer
+    larger than HTTP_MAX_ANSWER_BYTES)."""
     from smshub import http
 
     try:
