@@ -65,6 +65,8 @@ def decide(
             retry_at if retry_at - first_attempt_at <= window else None,
             attempts_delta=-1,
         )
+    if result.outcome_unknown:  # it reached the provider: sending again could send twice
+        return Decision(MessageState.DISPATCH_ERROR, DispatchReason.OUTCOME_UNKNOWN)
     if result.retryable:
         if attempts < settings.DISPATCH_MAX_ATTEMPTS:
             delay = backoff_seconds(attempts, result.retry_after, jitter)

@@ -39,8 +39,11 @@ class SendResult:
     """The outcome of one request to a provider.
 
     `retryable` is true for network errors, timeouts, 429 and 5xx; `auth_failed` when the
-    provider's credentials could not be used (OAuth token endpoint failing). `error`,
-    `body` and `request` are for admins; `in_words` is what anyone may read (SPEC §8).
+    provider's credentials could not be used (OAuth token endpoint failing);
+    `outcome_unknown` when the request reached the provider but its answer could not be
+    read (larger than HTTP_MAX_ANSWER_BYTES): it may have accepted the message, so the
+    request is not sent again. `error`, `body` and `request` are for admins; `in_words` is
+    what anyone may read (SPEC §8).
     """
 
     ok: bool
@@ -50,6 +53,7 @@ class SendResult:
     retryable: bool = False
     retry_after: float | None = None
     auth_failed: bool = False
+    outcome_unknown: bool = False
     provider_message_ids: tuple[str, ...] = ()
     request: ShownRequest | None = field(default=None, compare=False)
     cause: Cause = Cause.NONE
@@ -65,6 +69,8 @@ class SendResult:
                 "Not sent: the provider's credentials could not be used. "
                 "An admin must check the provider's setup."
             )
+        if self.outcome_unknown:
+            return "Outcome unknown: the provider answered, but its answer was too large to read."
         if self.status is not None:
             if 200 <= self.status < 300:
                 return (
@@ -147,13 +153,18 @@ def exchange(
     shown: ShownRequest,
 ) -> tuple[requests.Response | None, SendResult]:
     """Send one request through the outbound seam and classify the answer; the response is
-    None when no answer came (blocked address, network error, timeout)."""
+    None when no usable answer came (blocked address, network error, timeout, an answer
+    larger than HTTP_MAX_ANSWER_BYTES)."""
     from smshub import http
 
     try:
         response = http.request(method, url, key=key, headers=headers, data=body, auth=auth)
     except http.OutboundBlocked as exc:
         return None, SendResult(ok=False, error=str(exc), request=shown, cause=Cause.BLOCKED)
+    except http.AnswerTooLarge as exc:
+        return None, SendResult(
+            ok=False, status=exc.status, error=str(exc), outcome_unknown=True, request=shown
+        )
     except requests.RequestException as exc:
         return None, network_failure(exc, shown)
     except UnicodeError as exc:

@@ -58,6 +58,8 @@ def _fetch(config: dict, secret: str, *, session_key: str) -> tuple[str, int]:
         )
     except (requests.RequestException, http.OutboundBlocked) as exc:
         raise OAuthError(f"token endpoint unreachable: {exc}") from exc
+    except http.AnswerTooLarge as exc:
+        raise OAuthError(f"token endpoint answer unusable: {exc}") from exc
     if response.status_code != 200:
         raise OAuthError(f"token endpoint answered HTTP {response.status_code}")
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.checks import Warning as CheckWarning
 
 
 @register()
@@ -31,3 +35,31 @@ def check_production_secrets(app_configs, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register()
+def check_ssrf_guard(app_configs, **kwargs) -> list[CheckWarning]:
+    """The SSRF guard off on a production-like install (DEBUG off, served on a host that is
+    not this machine's loopback): an admin could make the hub call internal addresses."""
+    if settings.DEBUG or settings.BLOCK_PRIVATE_ADDRESSES or is_local_url(settings.SITE_URL):
+        return []
+    return [
+        CheckWarning(
+            "BLOCK_PRIVATE_ADDRESSES is off while DEBUG is off and SITE_URL is not a local "
+            "address: provider URLs may reach private, loopback and cloud-metadata addresses.",
+            hint="Remove BLOCK_PRIVATE_ADDRESSES=false from the environment or .env (the guard "
+            "is on by default when DEBUG is off).",
+            id="smshub.W010",
+        )
+    ]
+
+
+def is_local_url(url: str) -> bool:
+    """True when `url` points at this machine (localhost or a loopback address)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -167,8 +167,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Outbound HTTP to providers (smshub/http.py).
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
-# SSRF guard: refuse provider URLs that resolve to private or loopback addresses.
-BLOCK_PRIVATE_ADDRESSES = env.bool("BLOCK_PRIVATE_ADDRESSES", default=False)
+# SSRF guard: refuse to connect to private, loopback, link-local, CGNAT or metadata
+# addresses. On unless DEBUG; development and tests (local servers) turn it off.
+BLOCK_PRIVATE_ADDRESSES = env.bool("BLOCK_PRIVATE_ADDRESSES", default=not DEBUG)
+# Provider and OAuth answers larger than this are dropped unread.
+HTTP_MAX_ANSWER_BYTES = env.int("HTTP_MAX_ANSWER_BYTES", default=1_000_000)
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
 
 # Uploaded CSV files wait here for the import worker: with web and workers on several

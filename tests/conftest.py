@@ -18,6 +18,8 @@ def _test_settings(settings, tmp_path):
     settings.SITE_URL = "http://testserver"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.ENCRYPTION_KEYS = ["n3DgMVo7iPmWd9bTBXcDv9cQjQv2yX0pY5gF3kqgJ8c="]
+    # Providers in tests are local servers: the SSRF guard (on without DEBUG) would refuse them.
+    settings.BLOCK_PRIVATE_ADDRESSES = False
     # Serve static files from the source folders (no collectstatic in tests).
     settings.STATIC_ROOT = None
     settings.WHITENOISE_USE_FINDERS = True

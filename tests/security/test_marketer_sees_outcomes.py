@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from campaigns.models import Campaign, CampaignStatus
+from providers.base import Cause, SendResult
 from tests.campaigns.helpers import run, sending_campaign
 from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio
 
@@ -113,3 +114,32 @@ def test_a_network_error_pauses_a_campaign_with_words_not_its_raw_text(marketer_
     assert "Could not reach the provider." in html
     for marker in (KEY, str(port), "127.0.0.1", "/v1/send", "Connection refused"):
         assert marker not in html
+
+
+@pytest.mark.parametrize(
+    ("result", "words"),
+    [
+        (SendResult(ok=True, status=200), "Accepted by the provider."),
+        (
+            SendResult(ok=False, status=503, error="HTTP 503: x"),
+            "Refused by the provider: HTTP 503.",
+        ),
+        (
+            SendResult(ok=False, status=200, error="Answer did not match the success rule: x"),
+            "Refused by the provider: its answer (HTTP 200) did not report success.",
+        ),
+        (
+            SendResult(ok=False, status=200, outcome_unknown=True, error="answer over 1 MB"),
+            "Outcome unknown: the provider answered, but its answer was too large to read.",
+        ),
+        (
+            SendResult(ok=False, error="Request timed out: host:443", cause=Cause.TIMEOUT),
+            "Could not reach the provider: it did not answer in time.",
+        ),
+        (SendResult(ok=False, error="token endpoint", auth_failed=True), "credentials could not"),
+        (SendResult(ok=False, error="10.0.0.1 is private", cause=Cause.BLOCKED), "not allowed"),
+    ],
+)
+def test_every_outcome_has_words_that_name_nothing_of_the_request(result, words):
+    assert words in result.in_words
+    assert not result.error or result.error not in result.in_words
