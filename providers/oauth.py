@@ -11,7 +11,7 @@ import hashlib
 import requests
 from django.core.cache import cache
 
-from smshub import http
+from smshub import http, jsonsafe
 
 EXPIRY_MARGIN = 60  # seconds before expiry when a token is no longer used
 DEFAULT_LIFETIME = 3600
@@ -63,7 +63,7 @@ def _fetch(config: dict, secret: str, *, session_key: str) -> tuple[str, int]:
     if response.status_code != 200:
         raise OAuthError(f"token endpoint answered HTTP {response.status_code}")
     try:
-        payload = response.json()
+        payload = jsonsafe.loads(response.content)
         access_token = payload["access_token"]
     except (ValueError, KeyError, TypeError) as exc:
         raise OAuthError("token endpoint answered without an access_token") from exc

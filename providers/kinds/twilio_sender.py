@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 
+from smshub import jsonsafe
+
 from ..base import ERROR_KEPT, SendResult, exchange
 from ..masking import mask_request
 from ..payloads import OutboundRequest, OutgoingMessage
@@ -92,7 +94,7 @@ class TwilioSender:
 
 def _json(response: requests.Response) -> dict:
     try:
-        payload = response.json()
+        payload = jsonsafe.loads(response.content)
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}

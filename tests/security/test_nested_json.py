@@ -5,14 +5,20 @@ never retried; a provider answering so is a failed send, not a crashed worker.""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from callbacks import intake
 from callbacks.models import CallbackRequest, RequestStatus
 from callbacks.pages import shown_body
 from providers import response_mapping
-from tests.providers.helpers import create_generic
+from providers.kinds.twilio_sender import TwilioSender
+from providers.payloads import OutgoingMessage
+from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio
+
+from .helpers import generic_config, send_one
 
 DEEP = b"[" * 200_000 + b"]" * 200_000
+DEEP_ANSWER = b"[" * 400_000  # within the answer size limit
 
 
 @pytest.fixture
@@ -50,3 +56,35 @@ def test_a_deeply_nested_provider_answer_is_not_a_success_and_has_no_ids():
 
     assert not response_mapping.is_success('$.status == "ok"', deep)
     assert response_mapping.provider_message_ids("$.id", deep, 1) == ()
+
+
+def test_a_deeply_nested_twilio_answer_is_a_refusal_not_a_crash(db, httpserver, settings):
+    settings.TWILIO_API_BASE = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request(
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    ).respond_with_data(DEEP_ANSWER, status=400, content_type="application/json")
+    provider = create_twilio()
+    sender = TwilioSender(
+        provider.config, provider.get_secrets(), callback_url="http://cb/", session_key="deep"
+    )
+    (request,) = sender.requests([OutgoingMessage(1, "+14155550001", {"Body": "Hi"})])
+
+    result = sender.send(request)
+
+    assert (result.ok, result.status) == (False, 400)
+
+
+def test_a_deeply_nested_oauth_token_answer_is_an_authentication_failure(db, httpserver):
+    cache.clear()
+    httpserver.expect_request("/token").respond_with_data(DEEP_ANSWER)
+    config = generic_config(
+        httpserver.url_for("/send"),
+        auth_type="oauth2",
+        oauth_client_url=httpserver.url_for("/token"),
+        oauth_client_id="client-1",
+    )
+
+    result = send_one(config, "deep-oauth", {"oauth_secret_key": "s3"})
+
+    assert result.auth_failed and not result.ok
+    assert httpserver.log[-1][0].path == "/token"
