@@ -36,7 +36,7 @@ class ProviderForm(forms.Form):
         help_text="Preselected when a marketer creates a campaign.",
     )
 
-    @sensitive_variables("saved")
+    @sensitive_variables()
     def __init__(self, data=None, *, provider: Provider | None = None):
         self.provider = provider
         initial = {"callback_token": provider.callback_token if provider else new_callback_token()}
