@@ -24,6 +24,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Min, Value
 from django.db.models.functions import Coalesce, Concat, Right
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from providers import pacing, registry
 from providers.base import ERROR_KEPT, SendResult, not_rendered
@@ -76,6 +77,7 @@ class Attempt:
 class Dispatch:
     """What a worker needs to send one campaign: loaded once per task."""
 
+    @sensitive_variables("secrets")
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
         self.provider: Provider = campaign.provider

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import requests
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 BODY_KEPT = 2000  # characters of a provider's answer shown to an admin
 ERROR_KEPT = 500  # characters kept on a message's last error
@@ -142,6 +143,7 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, (when - timezone.now()).total_seconds())
 
 
+@sensitive_variables()
 def exchange(
     method: str,
     url: str,

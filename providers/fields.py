@@ -5,14 +5,22 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-Pairs = list[list[str]]
+from .secret_rows import KeyValueRow
+
+
+def as_rows(value) -> list[KeyValueRow]:
+    """Rows from posted data or a saved configuration ([key, value] pairs are plain rows)."""
+    return [row if isinstance(row, KeyValueRow) else KeyValueRow(*row) for row in value or []]
 
 
 class KeyValueWidget(forms.Widget):
-    """Rows of key/value text inputs named `<name>-key` / `<name>-value`.
+    """Rows of key/value inputs named `<name>-key` / `<name>-value`, each with a "Secret"
+    checkbox named `<name>-secret` whose value is the row's index.
 
     Rows are added and removed by submit buttons (`_action=add-row:<name>` or
     `remove-row:<name>:<index>`), which htmx turns into in-place refreshes of the form.
+    A secret row's value is a password input that shows only what was typed in this form,
+    never a saved value: `saved_keys` are the secret keys that have a saved value.
     """
 
     template_name = "_partials/keyvalue_widget.html"
@@ -21,39 +29,55 @@ class KeyValueWidget(forms.Widget):
     def __init__(self, row_label: str, attrs=None):
         super().__init__(attrs)
         self.row_label = row_label
+        self.saved_keys: set[str] = set()
 
-    def value_from_datadict(self, data, files, name) -> Pairs:
+    def value_from_datadict(self, data, files, name) -> list[KeyValueRow]:
         getlist = data.getlist if hasattr(data, "getlist") else lambda key: data.get(key, [])
         keys, values = getlist(f"{name}-key"), getlist(f"{name}-value")
-        return [[k, v] for k, v in zip(keys, values, strict=False)]
+        secret = {int(i) for i in getlist(f"{name}-secret") if str(i).isdigit()}
+        return [
+            KeyValueRow(k, v, i in secret)
+            for i, (k, v) in enumerate(zip(keys, values, strict=False))
+        ]
 
     def value_omitted_from_data(self, data, files, name) -> bool:
         return f"{name}-key" not in data
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        rows = [list(pair) for pair in (value or [])] or [["", ""]]
+        rows = [
+            {"key": row.key, "value": row.value, "secret": row.secret, "saved": self._saved(row)}
+            for row in as_rows(value) or [KeyValueRow("", "")]
+        ]
         context["widget"].update(rows=rows, row_label=self.row_label)
         return context
 
+    def _saved(self, row: KeyValueRow) -> bool:
+        return row.secret and not row.value and row.key.strip() in self.saved_keys
+
 
 class KeyValueField(forms.Field):
-    """A list of [key, value] pairs; blank rows are dropped, a value without a key is an error."""
+    """A list of rows (key, value, secret); blank rows are dropped, a value without a key is an
+    error. A secret row may come with a blank value: the form keeps the saved one."""
 
     def __init__(self, *, row_label: str, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(widget=KeyValueWidget(row_label), **kwargs)
 
-    def to_python(self, value) -> Pairs:
-        pairs = []
-        for key, val in value or []:
+    def to_python(self, value) -> list[KeyValueRow]:
+        rows = []
+        for key, val, secret in as_rows(value):
             key, val = (key or "").strip(), val or ""
             if not key and not val.strip():
                 continue
             if not key:
                 raise ValidationError(f"Every {self.widget.row_label.lower()} needs a key.")
-            pairs.append([key, val])
-        return pairs
+            rows.append(KeyValueRow(key, val, secret))
+        return rows
+
+    def mark_saved(self, keys: set[str]) -> None:
+        """Secret keys of this list whose value is saved (shown as "saved — leave blank")."""
+        self.widget.saved_keys = set(keys)
 
     def prepare_value(self, value):
         return value

@@ -4,12 +4,15 @@ and the in-place form actions (add/remove rows, refresh) that htmx or a plain po
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import phonenumbers
 from django import forms
 from django.conf import settings
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
+from django.views.decorators.debug import sensitive_variables
 
 from .models import CALLBACK_PATH, Provider, new_callback_token
 
@@ -33,6 +36,7 @@ class ProviderForm(forms.Form):
         help_text="Preselected when a marketer creates a campaign.",
     )
 
+    @sensitive_variables()
     def __init__(self, data=None, *, provider: Provider | None = None):
         self.provider = provider
         initial = {"callback_token": provider.callback_token if provider else new_callback_token()}
@@ -43,6 +47,8 @@ class ProviderForm(forms.Form):
         saved = provider.readable_secrets() if provider else {}
         # Saved credentials that the current keys cannot decrypt must be typed again.
         self.secrets_unreadable = saved is None
+        # Names only: the form never holds a saved secret's value.
+        self.saved_secret_names = frozenset(name for name, value in (saved or {}).items() if value)
         for name in self.secret_fields:
             if (saved or {}).get(name):
                 self.fields[name].mark_saved()
@@ -61,6 +67,12 @@ class ProviderForm(forms.Form):
     def active_secret_fields(self) -> tuple[str, ...]:
         """Secret fields that the cleaned configuration uses (others are dropped on save)."""
         return self.secret_fields
+
+    def destinations(self, values: Mapping) -> dict[str, str]:
+        """The URLs saved secrets are sent to, by what to call them ("The endpoint": url), read
+        from a saved configuration or the cleaned data (a kind uses the same names in both).
+        A kind whose URLs are fixed (Twilio: TWILIO_API_BASE) has none."""
+        return {}
 
     # --- shared behaviour ---------------------------------------------------------------
     def current(self, name: str):
@@ -114,10 +126,45 @@ class ProviderForm(forms.Form):
     def typed_secrets(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name) or "" for name in self.active_secret_fields()}
 
+    def require_secrets_when_moved(self, data: dict) -> None:
+        """Saved secrets go only to the hosts they were saved for (SPEC §8): when a destination
+        moves to another scheme, host or port, each saved secret in use must be typed again,
+        for a save as for a test from the form. Call at the end of `clean()`."""
+        if not self.provider:
+            return
+        before = self.destinations(self.provider.config)
+        moved = [
+            what
+            for what, url in self.destinations(data).items()
+            if url and before.get(what) and origin(url) != origin(before[what])
+        ]
+        if not moved:
+            return
+        for name, value in self.typed_secrets().items():
+            if value or name not in self.saved_secret_names:
+                continue
+            if name in self.fields:
+                field_name, what = name, f"the {self.fields[name].label.lower()}"
+            else:  # a secret key/value row, "<list>:<key>"
+                field_name, key = name.split(":", 1)
+                what = f"the value of {key!r}"
+            self.add_error(field_name, f"{moved[0]} moved to a new host: type {what} again.")
+
+
+def origin(url: str) -> tuple[str, str, int | None] | None:
+    """Scheme, host and port of a URL (the default port made explicit); None if malformed."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
 
 def apply_form_action(data: QueryDict, action: str) -> QueryDict:
     """Apply an in-place action to posted data: `add-row:<field>` appends a blank row,
-    `remove-row:<field>:<index>` removes one. Other actions (refresh) change nothing."""
+    `remove-row:<field>:<index>` removes one (the rows after it move up, with their "Secret"
+    ticks, which carry row indexes). Other actions (refresh) change nothing."""
     data = data.copy()
     parts = action.split(":")
     if parts[0] == "add-row" and len(parts) == 2:
@@ -131,6 +178,8 @@ def apply_form_action(data: QueryDict, action: str) -> QueryDict:
             if index < len(values):
                 del values[index]
             data.setlist(f"{field}-{suffix}", values)
+        ticked = [int(i) for i in data.getlist(f"{field}-secret") if i.isdigit()]
+        data.setlist(f"{field}-secret", [str(i - (i > index)) for i in ticked if i != index])
     return data
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 
 from smshub import crypto
 
@@ -98,10 +99,12 @@ class Provider(models.Model):
         """Our absolute callback URL for this provider (SPEC §6.1)."""
         return settings.SITE_URL + CALLBACK_PATH.format(token=self.callback_token)
 
+    @sensitive_variables()
     def get_secrets(self) -> dict:
         """The decrypted credentials; raises crypto.InvalidToken if no key can read them."""
         return crypto.decrypt_json(self.secrets_encrypted)
 
+    @sensitive_variables()
     def readable_secrets(self) -> dict | None:
         """The credentials, or None when ENCRYPTION_KEYS lost the key they were saved with."""
         try:
@@ -109,6 +112,7 @@ class Provider(models.Model):
         except crypto.InvalidToken:
             return None
 
+    @sensitive_variables()
     def set_secrets(self, values: dict) -> None:
         self.secrets_encrypted = crypto.encrypt_json({k: v for k, v in values.items() if v})
 

@@ -7,11 +7,16 @@ before they expire; `invalidate` drops one after the provider answered 401.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 
 import requests
 from django.core.cache import cache
+from django.views.decorators.debug import sensitive_variables
 
 from smshub import http, jsonsafe
+
+from . import secret_rows
 
 EXPIRY_MARGIN = 60  # seconds before expiry when a token is no longer used
 DEFAULT_LIFETIME = 3600
@@ -21,33 +26,50 @@ class OAuthError(Exception):
     """The token endpoint could not give a token."""
 
 
-def _cache_key(client_url: str, client_id: str, secret: str) -> str:
-    digest = hashlib.sha256(f"{client_url}\0{client_id}\0{secret}".encode()).hexdigest()
+@sensitive_variables()
+def _cache_key(config: Mapping, secrets: Mapping[str, str]) -> str:
+    """One token per client and credentials: a changed secret or extra pair asks anew."""
+    sent = [config["oauth_client_url"], config["oauth_client_id"], *_form(config, secrets).items()]
+    digest = hashlib.sha256(json.dumps(sent).encode()).hexdigest()
     return f"oauth-token:{digest}"
 
 
-def token(config: dict, secret: str, *, session_key: str) -> str:
-    """A valid access token, from the cache or freshly fetched."""
-    key = _cache_key(config["oauth_client_url"], config["oauth_client_id"], secret)
+@sensitive_variables()
+def token(config: Mapping, secrets: Mapping[str, str], *, session_key: str) -> str:
+    """A valid access token, from the cache or freshly fetched. `secrets` are the provider's
+    decrypted secrets: its secret key and any secret extra pair."""
+    key = _cache_key(config, secrets)
     cached = cache.get(key)
     if cached:
         return cached
-    access_token, lifetime = _fetch(config, secret, session_key=session_key)
+    access_token, lifetime = _fetch(config, secrets, session_key=session_key)
     cache.set(key, access_token, timeout=max(1, lifetime - EXPIRY_MARGIN))
     return access_token
 
 
-def invalidate(config: dict, secret: str) -> None:
-    cache.delete(_cache_key(config["oauth_client_url"], config["oauth_client_id"], secret))
+@sensitive_variables()
+def invalidate(config: Mapping, secrets: Mapping[str, str]) -> None:
+    cache.delete(_cache_key(config, secrets))
 
 
-def _fetch(config: dict, secret: str, *, session_key: str) -> tuple[str, int]:
+@sensitive_variables()
+def _form(config: Mapping, secrets: Mapping[str, str]) -> dict[str, str]:
+    """The token request's fields; secret extra pairs are filled in from the secrets."""
     form = {
         "grant_type": "client_credentials",
         "client_id": config["oauth_client_id"],
-        "client_secret": secret,
+        "client_secret": secrets.get("oauth_secret_key", ""),
     }
-    form.update(dict(config.get("oauth_extra") or []))
+    try:
+        form.update((r.key, r.value) for r in secret_rows.resolved(config, secrets, "oauth_extra"))
+    except secret_rows.MissingSecretValue as exc:
+        raise OAuthError(str(exc)) from exc
+    return form
+
+
+@sensitive_variables()
+def _fetch(config: Mapping, secrets: Mapping[str, str], *, session_key: str) -> tuple[str, int]:
+    form = _form(config, secrets)
     try:
         response = http.request(
             "POST",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 import phonenumbers
 
-from . import message_ids
+from . import message_ids, secret_rows
 from .kinds.generic import (
     BODY_JSON,
     GET,
@@ -102,12 +103,20 @@ class GenericPayloadBuilder:
 
     `campaign_values` hold the replacements that are the same for every message of a send
     (TemplateID, CampaignID, campaign-wide custom tokens); with batching they are the only
-    values the global part of the JSON and the headers may use.
+    values the global part of the JSON and the headers may use. `secrets` are the provider's
+    decrypted secrets: the values of its secret header and parameter rows, sent as they are
+    (no `$$` replacement in them).
     """
 
-    def __init__(self, config: Mapping[str, Any], campaign_values: Mapping[str, Any]):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        campaign_values: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+    ):
         self.config = config
         self.campaign_values = dict(campaign_values)
+        self.secrets = secrets or {}
         self.method = config["request_type"]
         self.json_mode = self.method == POST and config.get("body_format") == BODY_JSON
         self.template = parse_json_template(config["json_body"]) if self.json_mode else None
@@ -115,6 +124,16 @@ class GenericPayloadBuilder:
             config.get("batch_key") if self.json_mode and config.get("batching") else ""
         )
         self.batch_size = int(config.get("records_per_batch") or 1) if self.batch_key else 1
+
+    # Resolved on first use, while requests are rendered: a secret row without a saved value
+    # is a MissingSecretValue (a ValueError) for the messages being rendered.
+    @cached_property
+    def header_rows(self) -> list[secret_rows.KeyValueRow]:
+        return list(secret_rows.resolved(self.config, self.secrets, "headers"))
+
+    @cached_property
+    def param_rows(self) -> list[secret_rows.KeyValueRow]:
+        return list(secret_rows.resolved(self.config, self.secrets, "params"))
 
     def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
         """One request per message, or per batch of up to records-per-batch messages."""
@@ -138,7 +157,7 @@ class GenericPayloadBuilder:
             body = _json_bytes(render_tree(self.template, values))
             headers.setdefault_ci("Content-Type", JSON_CONTENT_TYPE)
         else:
-            pairs = [(key, substitute(value, values)) for key, value in self.config["params"]]
+            pairs = [(row.key, _rendered(row, values)) for row in self.param_rows]
             encoded = urlencode(pairs)
             if self.method == GET:
                 url = _with_query(url, encoded)
@@ -168,8 +187,8 @@ class GenericPayloadBuilder:
 
     def _headers(self, values: Mapping[str, Any]) -> _Headers:
         headers = _Headers()
-        for key, template in self.config.get("headers", []):
-            value = substitute(template, values)
+        for row in self.header_rows:
+            key, value = row.key, _rendered(row, values)
             if "\r" in value or "\n" in value:
                 raise UnsafeHeader(f"header {key!r} would contain a line break")
             if not value.isascii() and not _is_latin1(value):
@@ -193,6 +212,11 @@ def _is_latin1(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _rendered(row: secret_rows.KeyValueRow, values: Mapping[str, Any]) -> str:
+    """A row's value as sent: a secret value as it is, any other with its tokens replaced."""
+    return row.value if row.secret else substitute(row.value, values)
 
 
 def _json_bytes(document: Any) -> bytes:

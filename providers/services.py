@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from audit import services as audit
 
-from . import registry
+from . import registry, secret_rows
 from .base import SendResult, not_rendered
 from .forms import ProviderForm
-from .masking import SENSITIVE_HEADER
+from .masking import looks_like_credential
 from .models import Provider, new_callback_token
 from .payloads import OutgoingMessage, campaign_values, message_values
 from .templating import MissingReplacement
@@ -21,16 +22,21 @@ TEST_MESSAGE_ID = 0
 SECRET_PREFIX = "secret:"
 
 
+@sensitive_variables()
 def _snapshot(provider: Provider) -> dict:
-    """Flat view of a provider for audit diffs; secrets appear only as opaque markers."""
+    """Flat view of a provider for audit diffs; secrets appear only as opaque markers.
+
+    Secret row values are not in the configuration (providers/secret_rows.py); a plain value
+    whose name looks like a credential (one not marked secret yet) is hidden the same way: the
+    log says it changed, never what it is."""
     state = {"nickname": provider.nickname, "is_default": provider.is_default}
     state.update({f"config.{k}": v for k, v in provider.config.items()})
-    # Admins often put API keys in headers: the log says such a header changed, not its value.
-    headers = provider.config.get("headers", [])
-    sensitive = {name: value for name, value in headers if SENSITIVE_HEADER.search(name)}
-    if sensitive:
-        state["config.headers"] = [[n, "(hidden)" if n in sensitive else v] for n, v in headers]
-        state.update({f"{SECRET_PREFIX}header {n}": v for n, v in sensitive.items()})
+    for list_name in secret_rows.ROW_LISTS:
+        pairs = provider.config.get(list_name) or []
+        hidden = {k: v for k, v in pairs if v and looks_like_credential(k)}
+        if hidden:
+            state[f"config.{list_name}"] = [[k, "(hidden)" if k in hidden else v] for k, v in pairs]
+            state.update({f"{SECRET_PREFIX}{list_name}:{k}": v for k, v in hidden.items()})
     secrets = provider.readable_secrets() or {}
     state.update({SECRET_PREFIX + k: v for k, v in secrets.items()})
     return state
@@ -41,6 +47,7 @@ def _diff(before: dict, after: dict) -> dict:
     return audit.diff(before, after, secret_names)
 
 
+@sensitive_variables()
 @transaction.atomic
 def save_from_form(form: ProviderForm, actor) -> Provider:
     """Create or update the form's provider from its cleaned data."""
@@ -136,6 +143,7 @@ def rotate_callback_token(provider: Provider, actor) -> None:
     audit.record(actor, "rotated callback URL", provider)
 
 
+@sensitive_variables()
 def send_test_sms(
     kind: str,
     config: dict,

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -23,6 +24,9 @@ from .registry import KINDS
 TEST_SMS_ACTION = "test-sms"
 
 admin_only = permission_required(MANAGE_PROVIDERS, raise_exception=True)
+# Setup forms post passwords, secret keys and secret row values (as `<list>-value`, mixed
+# with plain ones): error reports show none of the posted values.
+hide_posted_values = sensitive_post_parameters()
 
 
 @admin_only
@@ -47,6 +51,7 @@ def choose_kind(request):
     return render(request, "providers/choose_kind.html", {"kinds": KINDS.values()})
 
 
+@hide_posted_values
 @admin_only
 def add_provider(request, kind: str):
     if kind not in KINDS:
@@ -54,6 +59,7 @@ def add_provider(request, kind: str):
     return _setup_form(request, KINDS[kind], provider=None)
 
 
+@hide_posted_values
 @admin_only
 def edit_provider(request, pk: int):
     provider = get_object_or_404(Provider, pk=pk)
@@ -62,6 +68,7 @@ def edit_provider(request, pk: int):
     return _setup_form(request, KINDS[provider.kind], provider=provider)
 
 
+@sensitive_variables()
 def _setup_form(request, kind, provider):
     """GET shows the form; POST with `_action` refreshes it in place (htmx or plain post);
     POST without it validates and saves."""
@@ -140,7 +147,9 @@ def rotate_callback(request, pk: int):
     return redirect(provider.get_absolute_url())
 
 
+@hide_posted_values
 @admin_only
+@sensitive_variables()
 def test_sms(request, pk: int):
     """Send Test SMS for a saved provider: the dialog (GET) and its outcome (POST)."""
     provider = get_object_or_404(Provider.objects.active(), pk=pk)
@@ -160,6 +169,7 @@ def test_sms(request, pk: int):
     return render(request, page, {"provider": provider, "test_form": form, "result": result})
 
 
+@sensitive_variables()
 def _test_unsaved(request, kind, provider, template, context):
     """Send Test SMS from the setup form: the configuration as typed, not yet saved."""
     form = kind.form_class(request.POST, provider=provider)
@@ -184,6 +194,7 @@ def _test_unsaved(request, kind, provider, template, context):
     return render(request, page, context)
 
 
+@sensitive_variables()
 def _send_test(kind, config, secrets, callback_url, form, session_key):
     return services.send_test_sms(
         kind,

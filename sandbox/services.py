@@ -2,11 +2,13 @@
 `/sandbox/sms/`, set up through the same form and service as any provider an admin adds.
 
 The sandbox provider is recognised by its `X-Sandbox-Key` header, so an admin may rename it
-or edit it like any other provider without `ensure_sandbox` losing track of it.
+or edit it like any other provider without `ensure_sandbox` losing track of it. The header's
+value is a secret row (providers/secret_rows.py): encrypted, never shown.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,13 +18,16 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from campaigns.models import Message
-from providers import message_ids
+from providers import message_ids, secret_rows
 from providers import services as provider_services
+from providers.fields import as_rows
 from providers.kinds.generic import GenericProviderForm
 from providers.models import Provider, ProviderKind
 from smshub import http
 
 from .keys import HEADER, sandbox_key
+
+ROW_LISTS = secret_rows.ROW_LISTS
 
 NICKNAME = "Sandbox (simulated)"
 BATCH_KEY = "messages"
@@ -39,12 +44,13 @@ def endpoint() -> str:
 
 
 def config() -> dict:
-    """The sandbox provider's configuration for the current SITE_URL and SECRET_KEY."""
+    """The sandbox provider's settings as its setup form takes them, for the current SITE_URL
+    and SECRET_KEY (the key header is a secret row)."""
     return {
         "request_type": "POST",
         "endpoint": endpoint(),
         "auth_type": "none",
-        "headers": [[HEADER, sandbox_key()]],
+        "headers": [secret_rows.KeyValueRow(HEADER, sandbox_key(), secret=True)],
         "body_format": "json",
         "json_body": JSON_BODY,
         "batching": True,
@@ -57,15 +63,21 @@ def config() -> dict:
 
 
 def form_data(nickname: str, config: dict) -> QueryDict:
-    """A Generic provider's configuration as its setup form posts it (key/value rows as
-    repeated `<name>-key`/`<name>-value`, booleans as "on")."""
+    """A Generic provider's settings as its setup form posts them: key/value rows as repeated
+    `<name>-key`/`<name>-value` (and `<name>-secret` with the index of each secret row, from
+    a KeyValueRow or a saved configuration's `secret_rows`), booleans as "on"."""
     data = QueryDict(mutable=True)
     data["nickname"] = nickname
     for name, value in config.items():
+        if name == secret_rows.SECRET_ROWS:
+            continue
         if isinstance(value, list):
-            for key, row_value in value:
-                data.appendlist(f"{name}-key", key)
-                data.appendlist(f"{name}-value", row_value)
+            saved_secret = secret_rows.secret_keys(config, name)
+            for index, row in enumerate(as_rows(value)):
+                data.appendlist(f"{name}-key", row.key)
+                data.appendlist(f"{name}-value", row.value)
+                if row.secret or row.key in saved_secret:
+                    data.appendlist(f"{name}-secret", str(index))
         elif value is True:
             data[name] = "on"
         elif value is not None and value is not False:
@@ -137,11 +149,26 @@ def _create() -> Ensured:
 
 
 def _update(provider: Provider) -> Ensured:
-    current = provider.config
-    wanted = {**current, "endpoint": endpoint(), "headers": _with_key(current.get("headers", []))}
-    changed = [name for name in ("endpoint", "headers") if wanted[name] != current.get(name)]
+    current, secrets = provider.config, provider.readable_secrets() or {}
+    changed = []
+    if current.get("endpoint") != endpoint():
+        changed.append("endpoint")
+    if not _holds_key(current, secrets):
+        changed.append("headers")
     if not changed:
         return Ensured(provider, f"Sandbox provider “{provider.nickname}”: up to date.")
+    # The key header as a secret row holding this installation's key, and every other secret
+    # posted again: a new endpoint (SITE_URL) asks for them all (SPEC §8).
+    header = next(name for name, _ in current["headers"] if name.lower() == HEADER.lower())
+    marked = {**(current.get(secret_rows.SECRET_ROWS) or {})}
+    marked["headers"] = sorted(secret_rows.secret_keys(current, "headers") | {header})
+    current = {**current, secret_rows.SECRET_ROWS: marked}
+    secrets = {**secrets, secret_rows.secret_name("headers", header): sandbox_key()}
+    try:
+        rows = {name: list(secret_rows.resolved(current, secrets, name)) for name in ROW_LISTS}
+    except secret_rows.MissingSecretValue as exc:
+        return Ensured(provider, f"Sandbox provider “{provider.nickname}”: not updated — {exc}")
+    wanted = {**current, **rows, "endpoint": endpoint()}
     form = GenericProviderForm(form_data(provider.nickname, wanted), provider=provider)
     if not form.is_valid():
         return Ensured(
@@ -156,11 +183,13 @@ def _update(provider: Provider) -> Ensured:
     return Ensured(provider, f"Sandbox provider “{provider.nickname}”: {', '.join(what)}.")
 
 
-def _with_key(headers: list) -> list:
-    return [
-        [name, sandbox_key() if name.lower() == HEADER.lower() else value]
-        for name, value in headers
-    ]
+def _holds_key(config: dict, secrets: dict) -> bool:
+    """The key header is a secret row holding this installation's key."""
+    for row in secret_rows.rows_of(config, "headers"):
+        if row.key.lower() == HEADER.lower():
+            saved = secrets.get(secret_rows.secret_name("headers", row.key), "")
+            return row.secret and hmac.compare_digest(saved.encode(), sandbox_key().encode())
+    return False
 
 
 def _was_deleted() -> bool:

@@ -13,6 +13,7 @@ import json
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 __all__ = ["InvalidToken", "decrypt_json", "encrypt_json", "reencrypt"]
 
@@ -26,12 +27,14 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+@sensitive_variables()
 def encrypt_json(data: dict) -> str:
     if not data:
         return ""
     return _fernet().encrypt(json.dumps(data).encode()).decode()
 
 
+@sensitive_variables()
 def decrypt_json(ciphertext: str) -> dict:
     if not ciphertext:
         return {}

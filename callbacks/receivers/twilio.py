@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
 from django.http import HttpResponse
+from django.views.decorators.debug import sensitive_variables
 
 from providers.models import Provider
 
@@ -120,6 +121,7 @@ def is_inbound(row: CallbackRequest) -> bool:
 
 
 # --- signature ---------------------------------------------------------------------------------
+@sensitive_variables()
 def check_signature(row: CallbackRequest, provider: Provider, params: dict) -> None:
     """Raise SignatureRejected unless the request carries Twilio's signature of the URL it
     called. Skipped when a custom callback URL is configured: Twilio then calls the relay,
@@ -143,6 +145,7 @@ def check_signature(row: CallbackRequest, provider: Provider, params: dict) -> N
         raise SignatureRejected(MISMATCH)
 
 
+@sensitive_variables()
 def signature(token: str, url: str, params: dict[str, list[str]]) -> str:
     """base64(HMAC-SHA1(auth token, URL + every POST parameter's name and value, by name))."""
     data = url + "".join(name + value for name in sorted(params) for value in sorted(params[name]))

@@ -3,8 +3,9 @@
 Configuration keys (Provider.config): request_type, endpoint, auth_type, basic_username,
 oauth_client_url, oauth_client_id, oauth_extra, headers, body_format, params, json_body,
 batching, batch_key, records_per_batch, number_format, success_rule, message_id_path,
-rate_limit (the last three may be missing from configurations saved before they existed).
-Secrets: basic_password, oauth_secret_key.
+rate_limit (the last three may be missing from configurations saved before they existed),
+secret_rows (which header, parameter and extra-pair values are secret: providers/secret_rows.py).
+Secrets: basic_password, oauth_secret_key, and one "<list>:<key>" per secret row.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from urllib.parse import urlsplit
 
 from django import forms
 
-from ..fields import KeyValueField, SecretField
+from .. import secret_rows
+from ..fields import KeyValueField, SecretField, as_rows
 from ..forms import ProviderForm
 from ..response_mapping import check_success_rule, parse_path
+from ..secret_rows import KeyValueRow
 from ..templating import (
     BODY,
     MESSAGE_ID,
@@ -29,6 +32,7 @@ from ..templating import (
     strings_in,
     strip_json_comments,
 )
+from .generic_secret_rows import SecretRowsMixin
 
 GET, POST = "GET", "POST"
 AUTH_NONE, AUTH_BASIC, AUTH_OAUTH2 = "none", "basic", "oauth2"
@@ -104,7 +108,7 @@ def template_id_required(config: dict) -> bool:
     return TEMPLATE_ID in tokens and BODY not in tokens
 
 
-class GenericProviderForm(ProviderForm):
+class GenericProviderForm(SecretRowsMixin, ProviderForm):
     kind = "generic"
     secret_fields = ("basic_password", "oauth_secret_key")
 
@@ -141,12 +145,14 @@ class GenericProviderForm(ProviderForm):
     oauth_extra = KeyValueField(
         label="Key-value pairs",
         row_label="Extra pair",
-        help_text="Optional extra fields sent to the token endpoint.",
+        help_text="Optional extra fields sent to the token endpoint. Tick Secret for a value "
+        "that must stay hidden (it is encrypted).",
     )
     headers = KeyValueField(
         label="Headers",
         row_label="Header",
-        help_text="Added to every request. Values may hold $$ replacements.",
+        help_text="Added to every request. Values may hold $$ replacements; tick Secret for a "
+        "key or token (encrypted, sent exactly as typed).",
     )
     body_format = forms.ChoiceField(
         label="Parameters",
@@ -158,7 +164,8 @@ class GenericProviderForm(ProviderForm):
     params = KeyValueField(
         label="Key-value pairs",
         row_label="Parameter",
-        help_text="Values may hold $$ replacements.",
+        help_text="Values may hold $$ replacements; tick Secret for a key or token (encrypted, "
+        "sent exactly as typed).",
     )
     json_body = forms.CharField(
         label="JSON payload",
@@ -218,6 +225,7 @@ class GenericProviderForm(ProviderForm):
                 if not data.get(name):
                     data[name] = self.base_fields[name].initial
         super().__init__(data, **kwargs)
+        self.mark_saved_rows()
 
     # --- what the page shows for the current choices -----------------------------------
     @property
@@ -226,18 +234,38 @@ class GenericProviderForm(ProviderForm):
 
     def detected_custom_tokens(self) -> list[str]:
         """Custom replacements in what is typed now (valid or not): campaigns will ask for them."""
-        texts = [value for _, value in self.current("headers") or []]
+        texts = _plain_values(as_rows(self.current("headers")))
         if self.uses_json:
             texts.append(strip_json_comments(self.current("json_body") or ""))
         else:
-            texts += [value for _, value in self.current("params") or []]
+            texts += _plain_values(as_rows(self.current("params")))
         return custom_tokens(texts)
+
+    @property
+    def credential_notices(self) -> list[str]:
+        """The saved provider's plain values that look like credentials (SPEC §5.2)."""
+        return secret_rows.credential_notices(self.provider.config) if self.provider else []
 
     def active_secret_fields(self) -> tuple[str, ...]:
         return {
             AUTH_BASIC: ("basic_password",),
             AUTH_OAUTH2: ("oauth_secret_key",),
         }.get(self.cleaned_data.get("auth_type"), ())
+
+    def row_lists_in_use(self) -> tuple[str, ...]:
+        data = self.cleaned_data
+        lists = ["headers"]
+        if not (data.get("request_type") == POST and data.get("body_format") == BODY_JSON):
+            lists.append("params")
+        if data.get("auth_type") == AUTH_OAUTH2:
+            lists.append("oauth_extra")
+        return tuple(name for name in lists if name in data)
+
+    def destinations(self, values) -> dict[str, str]:
+        urls = {"The endpoint": values.get("endpoint", "")}
+        if values.get("auth_type") == AUTH_OAUTH2:
+            urls["The OAuth client URL"] = values.get("oauth_client_url", "")
+        return urls
 
     # --- validation ----------------------------------------------------------------------
     def clean_endpoint(self) -> str:
@@ -277,12 +305,14 @@ class GenericProviderForm(ProviderForm):
                 self.add_error("oauth_client_url", "Enter an absolute http:// or https:// URL.")
         if "request_type" in data and "headers" in data:
             self._clean_payload(data)
+        self.clean_secret_rows()
+        self.require_secrets_when_moved(data)
         return data
 
     def _clean_payload(self, data: dict) -> None:
         headers = data["headers"]
-        header_tokens = find_tokens(value for _, value in headers)
-        for key, value in headers:
+        header_tokens = find_tokens(_plain_values(headers))
+        for key, value, _ in headers:
             if "\n" in value or "\r" in value:
                 self.add_error("headers", f"Header {key!r} contains a line break.")
             elif not HEADER_NAME.fullmatch(key):
@@ -295,7 +325,7 @@ class GenericProviderForm(ProviderForm):
             payload_field = "params"
             if "params" not in data:
                 return
-            payload_tokens = find_tokens(value for _, value in data["params"])
+            payload_tokens = find_tokens(_plain_values(data["params"]))
         else:
             payload_field = "json_body"
             parsed = self._parse_json(data.get("json_body") or "")
@@ -368,17 +398,19 @@ class GenericProviderForm(ProviderForm):
         auth = data["auth_type"]
         json_mode = data["request_type"] == POST and data["body_format"] == BODY_JSON
         batching = json_mode and data["batching"]
-        return {
+        lists = {name: data[name] for name in self.row_lists_in_use()}
+        rows = {name: secret_rows.split(lists.get(name, [])) for name in secret_rows.ROW_LISTS}
+        config = {
             "request_type": data["request_type"],
             "endpoint": data["endpoint"],
             "auth_type": auth,
             "basic_username": data["basic_username"] if auth == AUTH_BASIC else "",
             "oauth_client_url": data["oauth_client_url"] if auth == AUTH_OAUTH2 else "",
             "oauth_client_id": data["oauth_client_id"] if auth == AUTH_OAUTH2 else "",
-            "oauth_extra": data["oauth_extra"] if auth == AUTH_OAUTH2 else [],
-            "headers": data["headers"],
+            "oauth_extra": rows["oauth_extra"][0],
+            "headers": rows["headers"][0],
             "body_format": data["body_format"] if data["request_type"] == POST else BODY_KV,
-            "params": [] if json_mode else data["params"],
+            "params": rows["params"][0],
             "json_body": data["json_body"] if json_mode else "",
             "batching": batching,
             "batch_key": data["batch_key"].strip() if batching else "",
@@ -388,11 +420,22 @@ class GenericProviderForm(ProviderForm):
             "message_id_path": data["message_id_path"],
             "rate_limit": data["rate_limit"],
         }
+        secret = {name: keys for name, (_, keys) in rows.items() if keys}
+        if secret:
+            config[secret_rows.SECRET_ROWS] = secret
+        return config
 
     def initial_from_config(self, config: dict) -> dict:
         initial = dict(config)
+        for list_name in secret_rows.ROW_LISTS:
+            initial[list_name] = secret_rows.rows_of(config, list_name)
         if not initial.get("records_per_batch"):
             initial["records_per_batch"] = DEFAULT_RECORDS_PER_BATCH
         if not initial.get("json_body"):
             initial.pop("json_body", None)
         return initial
+
+
+def _plain_values(rows: list[KeyValueRow]) -> list[str]:
+    """The values that may hold `$$` tokens: a secret value is sent exactly as typed."""
+    return [row.value for row in rows if not row.secret]

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from .. import oauth
 from ..base import SendResult, ShownRequest, auth_failure, exchange
 from ..masking import mask_request
@@ -19,9 +21,12 @@ from .generic import AUTH_BASIC, AUTH_OAUTH2
 class GenericSender:
     """Renders and sends messages through a Generic provider's configuration.
 
-    `campaign_values` are the replacements shared by all messages of one send.
+    `campaign_values` are the replacements shared by all messages of one send. `secrets` are
+    the provider's decrypted secrets (its password or OAuth secret and its secret rows): every
+    method that holds them is hidden from error reports (`sensitive_variables`).
     """
 
+    @sensitive_variables()
     def __init__(
         self,
         config: Mapping,
@@ -33,11 +38,12 @@ class GenericSender:
         self.config = config
         self.secrets = secrets
         self.session_key = session_key
-        self.builder = GenericPayloadBuilder(config, campaign_values)
+        self.builder = GenericPayloadBuilder(config, campaign_values, secrets)
 
     def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
         return self.builder.requests(messages)
 
+    @sensitive_variables()
     def send(self, request: OutboundRequest) -> SendResult:
         try:
             headers, auth = self._credentials(request.headers)
@@ -45,7 +51,7 @@ class GenericSender:
             return auth_failure(exc, self._shown(request, request.headers, None))
         result = self._post(request, headers, auth)
         if result.status == 401 and self.config.get("auth_type") == AUTH_OAUTH2:
-            oauth.invalidate(self.config, self.secrets.get("oauth_secret_key", ""))
+            oauth.invalidate(self.config, self.secrets)
             try:
                 headers, auth = self._credentials(request.headers)
             except oauth.OAuthError as exc:
@@ -53,6 +59,7 @@ class GenericSender:
             result = self._post(request, headers, auth)
         return result
 
+    @sensitive_variables()
     def _post(self, request: OutboundRequest, headers, auth) -> SendResult:
         response, result = exchange(
             request.method,
@@ -80,19 +87,17 @@ class GenericSender:
             return replace(result, ok=False, error=f"Response mapping is invalid: {exc}")
         return replace(result, provider_message_ids=ids)
 
+    @sensitive_variables()
     def _credentials(self, headers: dict[str, str]):
         auth_type = self.config.get("auth_type")
         if auth_type == AUTH_BASIC:
             return headers, (self.config["basic_username"], self.secrets.get("basic_password", ""))
         if auth_type == AUTH_OAUTH2:
-            access_token = oauth.token(
-                self.config,
-                self.secrets.get("oauth_secret_key", ""),
-                session_key=self.session_key,
-            )
+            access_token = oauth.token(self.config, self.secrets, session_key=self.session_key)
             return {**headers, "Authorization": f"Bearer {access_token}"}, None
         return headers, None
 
+    @sensitive_variables()
     def _shown(self, request: OutboundRequest, headers, auth) -> ShownRequest:
         return mask_request(
             request.method, request.url, headers, request.body, auth, self.secrets.values()

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from smshub import jsonsafe
 
@@ -24,6 +25,7 @@ def status_callback(callback_url: str, message_id: str) -> str:
 
 
 class TwilioSender:
+    @sensitive_variables()
     def __init__(self, config: Mapping, secrets: Mapping, *, callback_url: str, session_key: str):
         self.config = config
         self.secrets = secrets
@@ -52,6 +54,7 @@ class TwilioSender:
                 (message.id,),
             )
 
+    @sensitive_variables()
     def send(self, request: OutboundRequest) -> SendResult:
         auth = (self.config["account_sid"], self.secrets.get("auth_token", ""))
         shown = mask_request(

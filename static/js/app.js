@@ -50,6 +50,17 @@
     if (summary) summary.focus();
   });
 
+  // A key/value row's "Secret" checkbox hides its value as typed (the server renders the same
+  // input type on the next refresh).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.classList || !box.classList.contains("kv-secret")) return;
+    var value = box.closest("tr") && box.closest("tr").querySelector("input.kv-value");
+    if (!value) return;
+    value.type = box.checked ? "password" : "text";
+    value.autocomplete = box.checked ? "new-password" : "off";
+  });
+
   // Close an open actions menu when clicking elsewhere or pressing Escape.
   var closeMenus = function (except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

@@ -32,16 +32,19 @@ TWILIO_DEFAULTS = {
 
 def form_data(defaults: dict, fields: dict, rows: dict) -> QueryDict:
     """A QueryDict as a browser posts it: `None` leaves a field out, True posts "on", and each
-    key/value row list (headers=[(k, v), …]) becomes repeated `<name>-key`/`<name>-value`."""
+    key/value row list (headers=[(k, v), …]) becomes repeated `<name>-key`/`<name>-value`; a
+    row (k, v, True) is ticked Secret (`<name>-secret` holds its index)."""
     data = QueryDict(mutable=True)
     for name, value in {**defaults, **fields}.items():
         if value is None or value is False:
             continue
         data[name] = "on" if value is True else str(value)
     for name, pairs in rows.items():
-        for key, value in pairs:
+        for index, (key, value, *secret) in enumerate(pairs):
             data.appendlist(f"{name}-key", key)
             data.appendlist(f"{name}-value", value)
+            if secret and secret[0]:
+                data.appendlist(f"{name}-secret", str(index))
     return data
 
 
@@ -54,8 +57,9 @@ def twilio_data(**fields) -> QueryDict:
     return form_data(TWILIO_DEFAULTS, fields, {})
 
 
-def create_generic(actor=None, headers=(), params=(), **fields):
-    form = GenericProviderForm(generic_data(headers=headers, params=params, **fields))
+def create_generic(actor=None, headers=(), params=(), oauth_extra=(), **fields):
+    data = generic_data(headers=headers, params=params, oauth_extra=oauth_extra, **fields)
+    form = GenericProviderForm(data)
     assert form.is_valid(), form.errors
     return services.save_from_form(form, actor)
 

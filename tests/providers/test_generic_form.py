@@ -559,14 +559,14 @@ def test_it_drops_blank_rows_and_trims_keys_but_keeps_values(db):
     )
 
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["headers"] == [["X-Api-Key", " $$apikey "]]
+    assert form.cleaned_data["headers"] == [("X-Api-Key", " $$apikey ", False)]
 
 
 def test_it_accepts_a_header_with_a_key_and_no_value(db):
     form = form_for(headers=[("X-Empty", "")])
 
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["headers"] == [["X-Empty", ""]]
+    assert form.cleaned_data["headers"] == [("X-Empty", "", False)]
 
 
 # --- GET ----------------------------------------------------------------------------------
@@ -934,8 +934,8 @@ def test_it_prefills_the_edit_form_from_the_saved_configuration(db):
 
     assert form["nickname"].value() == "Acme SMS"
     assert form["request_type"].value() == "GET"
-    assert form["params"].value() == [["to", "$$To"], ["text", "$$Body"]]
-    assert form["headers"].value() == [["X-Hid", "$$hid"]]
+    assert form["params"].value() == [("to", "$$To", False), ("text", "$$Body", False)]
+    assert form["headers"].value() == [("X-Hid", "$$hid", False)]
     assert form["records_per_batch"].value() == 100
     assert form["json_body"].value() == EXAMPLE_JSON
     assert form["callback_token"].value() == provider.callback_token

@@ -665,7 +665,7 @@ def test_it_hides_the_values_of_credential_headers_in_the_audit_log(admin_client
 
     entry = AuditEntry.objects.filter(action="updated").get()
     assert entry.changes["config.headers"][1] == [["Authorization", "(hidden)"], ["X-Trace", "on"]]
-    assert entry.changes["secret:header Authorization"] == [None, "(changed)"]
+    assert entry.changes["secret:headers:Authorization"] == [None, "(changed)"]
     assert "tok-991" not in str(entry.changes)
     assert "tok-991" not in admin_client.get(AUDIT_LOG).content.decode()
 

@@ -43,7 +43,7 @@ def test_it_configures_a_batched_json_provider_on_the_hubs_own_endpoint():
         "oauth_client_url": "",
         "oauth_client_id": "",
         "oauth_extra": [],
-        "headers": [[HEADER, sandbox_key()]],
+        "headers": [[HEADER, ""]],
         "body_format": "json",
         "params": [],
         "json_body": services.JSON_BODY,
@@ -54,8 +54,9 @@ def test_it_configures_a_batched_json_provider_on_the_hubs_own_endpoint():
         "success_rule": "$.accepted",
         "message_id_path": "$.messages[*].id",
         "rate_limit": None,
+        "secret_rows": {"headers": [HEADER]},
     }
-    assert provider.get_secrets() == {}
+    assert provider.get_secrets() == {f"headers:{HEADER}": sandbox_key()}
 
 
 def test_its_saved_configuration_passes_the_setup_form():
@@ -107,7 +108,8 @@ def test_it_renews_the_key_after_secret_key_changed(settings):
 
     provider = Provider.objects.get()
     assert output == "Sandbox provider “Sandbox (simulated)”: key renewed (SECRET_KEY changed).\n"
-    assert provider.config["headers"] == [[HEADER, sandbox_key()]]
+    assert provider.config["headers"] == [[HEADER, ""]]
+    assert provider.get_secrets() == {f"headers:{HEADER}": sandbox_key()}
 
 
 def test_it_keeps_an_admins_changes(settings):
