@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
 # Shared by web and worker processes: OAuth 2.0 tokens of providers live here.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://smshub_cache")}
 
+# Error reports (the DEBUG 500 page, mails to ADMINS) hide sensitive variables and POST
+# fields even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "smshub.reports.AlwaysSafeExceptionReporterFilter"
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
