@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -15,6 +16,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.roles import MANAGE_AUDIENCES
 from smshub.csvexport import csv_lines
@@ -22,6 +24,7 @@ from smshub.csvexport import csv_lines
 from . import imports, services
 from .forms import ColumnsForm, ContactSearchForm, UploadForm
 from .models import Audience, Contact, Import, ImportStatus, OptOut
+from .uploads import SizeLimit
 
 marketers = permission_required(MANAGE_AUDIENCES, raise_exception=True)
 
@@ -54,10 +57,18 @@ def audience_list(request):
     return render(request, "audiences/list.html", {"audiences": audiences})
 
 
+@csrf_exempt  # checked by _new_import, once the size limit is the first upload handler
 @marketers
 def new_import(request):
+    limit = SizeLimit(request, settings.AUDIENCE_MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _new_import(request, limit)
+
+
+@csrf_protect
+def _new_import(request, limit: SizeLimit):
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, too_large="file" in limit.skipped)
         if form.is_valid():
             try:
                 job = services.start_import(

@@ -186,6 +186,11 @@ OPT_OUT_KEYWORDS = env.list(
 OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
 # An import with no progress for this long lost its worker: it is started again.
 IMPORT_STALL_AFTER = env.float("IMPORT_STALL_AFTER", default=600.0)
+# The largest CSV file an import accepts (a 1,000,000-row file of a phone number and three
+# attributes is about 35 MB); a larger one is refused while it is read, before it is stored.
+AUDIENCE_MAX_UPLOAD_BYTES = env.int("AUDIENCE_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Every other request keeps Django's limits: 2.5 MB of form fields (DATA_UPLOAD_MAX_MEMORY_SIZE);
+# an upload over 2.5 MB (FILE_UPLOAD_MAX_MEMORY_SIZE) is spooled to a temporary file, not memory.
 # Files at least this large have their numbers checked in a helper process (another core).
 IMPORT_PARALLEL_FROM_BYTES = env.int("IMPORT_PARALLEL_FROM_BYTES", default=1_000_000)
 
