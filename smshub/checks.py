@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -31,3 +31,20 @@ def check_production_secrets(app_configs, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register()
+def check_ssl_redirect_behind_a_proxy(app_configs, **kwargs) -> list[Warning]:
+    """Behind a proxy that terminates TLS, every request reaches us over http: unless we trust
+    its X-Forwarded-Proto, the https redirect would send each one back to itself."""
+    if not settings.SECURE_SSL_REDIRECT or getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return []
+    return [
+        Warning(
+            "SECURE_SSL_REDIRECT is on (SITE_URL is https) while BEHIND_PROXY is off.",
+            hint="Behind a reverse proxy that terminates TLS, set BEHIND_PROXY=true (the proxy "
+            "must set X-Forwarded-Proto), or every request is redirected to itself. When "
+            "gunicorn serves TLS itself, this warning does not apply.",
+            id="smshub.W005",
+        )
+    ]
