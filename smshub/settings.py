@@ -127,7 +127,8 @@ if DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Cookies are marked Secure whenever the site is served over https.
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=SITE_URL.startswith("https://"))
+SITE_IS_HTTPS = SITE_URL.startswith("https://")
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=SITE_IS_HTTPS)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
@@ -141,7 +142,6 @@ if env.bool("BEHIND_PROXY", default=False):
 # Over https (SPEC §8): plain http is redirected to https, and browsers are told to use only
 # https for a year (HSTS, sent on https answers). GET /healthz answers over http too: load
 # balancers often check the web servers directly, without TLS.
-SITE_IS_HTTPS = SITE_URL.startswith("https://")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int(
