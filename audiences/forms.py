@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from . import imports
 from .models import Audience, Import
 from .phones import country_choices
 
 
+def max_upload_bytes() -> int:
+    return settings.AUDIENCE_MAX_UPLOAD_BYTES
+
+
+def too_large_message() -> str:
+    return (
+        f"This file is larger than {filesizeformat(max_upload_bytes())}, the largest file "
+        "accepted. Split it into smaller files, each starting with the header line."
+    )
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text=(
-            "UTF-8 text, comma or semicolon separated, whose first line names the columns. "
-            "Any size: it is imported in the background."
+            "UTF-8 text, comma or semicolon separated, whose first line names the columns, "
+            "up to {limit}. It is imported in the background."
         ),
         error_messages={
             "required": "Choose a CSV file to import.",
@@ -38,8 +50,14 @@ class UploadForm(forms.Form):
         help_text="Needed for a new audience; leave it empty to import into the one chosen above.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        """`too_large`: the request's file was over AUDIENCE_MAX_UPLOAD_BYTES and skipped
+        while it was read (audiences.uploads), so the field arrives empty."""
         super().__init__(*args, **kwargs)
+        file = self.fields["file"]
+        file.help_text = file.help_text.format(limit=filesizeformat(max_upload_bytes()))
+        if too_large:
+            file.error_messages = {**file.error_messages, "required": too_large_message()}
         if not Audience.objects.exists():
             # Nothing to choose from: the new name is all there is.
             del self.fields["audience"]
@@ -47,6 +65,8 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if upload.size > max_upload_bytes():
+            raise forms.ValidationError(too_large_message())
         try:
             self.header, self.delimiter = imports.read_header(upload)
         except imports.HeaderError as error:

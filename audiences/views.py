@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -16,12 +16,15 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.roles import MANAGE_AUDIENCES
+from smshub.csvexport import csv_lines
 
 from . import imports, services
 from .forms import ColumnsForm, ContactSearchForm, UploadForm
 from .models import Audience, Contact, Import, ImportStatus, OptOut
+from .uploads import SizeLimit
 
 marketers = permission_required(MANAGE_AUDIENCES, raise_exception=True)
 
@@ -54,10 +57,18 @@ def audience_list(request):
     return render(request, "audiences/list.html", {"audiences": audiences})
 
 
+@csrf_exempt  # checked by _new_import, once the size limit is the first upload handler
 @marketers
 def new_import(request):
+    limit = SizeLimit(request, settings.AUDIENCE_MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _new_import(request, limit)
+
+
+@csrf_protect
+def _new_import(request, limit: SizeLimit):
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, too_large="file" in limit.skipped)
         if form.is_valid():
             try:
                 job = services.start_import(
@@ -121,24 +132,17 @@ def _status_context(job: Import) -> dict:
     }
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, for csv.writer in a stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @marketers
 def rejected_csv(request, pk: int):
     job = get_object_or_404(Import, pk=pk)
     rows = job.rejected_rows.order_by("line").values_list("line", "reason", "raw")
 
     def lines():
-        writer = csv.writer(_Echo())
+        # The rows are whatever the file held: smshub.csvexport escapes formulas.
+        out = csv_lines(["line", "reason", "row"], rows.iterator(chunk_size=2000))
         # A byte order mark, so spreadsheet programs read the file as UTF-8.
-        yield "\ufeff" + writer.writerow(["line", "reason", "row"])
-        for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow(row)
+        yield "\ufeff" + next(out)
+        yield from out
 
     stem = re.sub(r"\.(csv|txt)$", "", job.original_name, flags=re.IGNORECASE) or "import"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -53,7 +53,8 @@ def serve(port: int, app: str) -> subprocess.Popen:
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     command = [
-        str(ROOT / ".venv/bin/gunicorn"), app, "--bind", f"127.0.0.1:{port}",
+        str(ROOT / ".venv/bin/gunicorn"), app, "--config", "python:smshub.gunicorn_conf",
+        "--bind", f"127.0.0.1:{port}",
         "--workers", os.environ.get("BENCH_WORKERS", "2"),
         "--threads", os.environ.get("BENCH_THREADS", "4"), "--log-level", "warning",
         "--no-control-socket",  # gunicorns running side by side would share its one path

@@ -63,3 +63,20 @@ def is_local_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@register()
+def check_ssl_redirect_behind_a_proxy(app_configs, **kwargs) -> list[CheckWarning]:
+    """Behind a proxy that terminates TLS, every request reaches us over http: unless we trust
+    its X-Forwarded-Proto, the https redirect would send each one back to itself."""
+    if not settings.SECURE_SSL_REDIRECT or getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return []
+    return [
+        CheckWarning(
+            "SECURE_SSL_REDIRECT is on (SITE_URL is https) while BEHIND_PROXY is off.",
+            hint="Behind a reverse proxy that terminates TLS, set BEHIND_PROXY=true (the proxy "
+            "must set X-Forwarded-Proto), or every request is redirected to itself. When "
+            "gunicorn serves TLS itself, this warning does not apply.",
+            id="smshub.W005",
+        )
+    ]

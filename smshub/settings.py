@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,15 +127,41 @@ if DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Cookies are marked Secure whenever the site is served over https.
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=SITE_URL.startswith("https://"))
+SITE_IS_HTTPS = SITE_URL.startswith("https://")
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=SITE_IS_HTTPS)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 if env.bool("BEHIND_PROXY", default=False):
+    # The proxy terminates TLS and says so: request.is_secure() (the redirect, HSTS) trusts it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Over https (SPEC §8): plain http is redirected to https, and browsers are told to use only
+# https for a year (HSTS, sent on https answers). GET /healthz answers over http too: load
+# balancers often check the web servers directly, without TLS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if SITE_IS_HTTPS else 0
+)
+# Off unless asked: HSTS on subdomains would break any of them still served over http.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# Content-Security-Policy, always on: pages load only our own scripts, styles and images, run
+# no inline script or style attribute, are never framed, and post forms only to us.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
 
 # Provider credentials are encrypted with these Fernet keys (comma-separated, newest first:
 # the first encrypts, all decrypt, so a key can be rotated; see `manage.py rotate_secrets`).
@@ -189,6 +217,11 @@ OPT_OUT_KEYWORDS = env.list(
 OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
 # An import with no progress for this long lost its worker: it is started again.
 IMPORT_STALL_AFTER = env.float("IMPORT_STALL_AFTER", default=600.0)
+# The largest CSV file an import accepts (a 1,000,000-row file of a phone number and three
+# attributes is about 35 MB); a larger one is refused while it is read, before it is stored.
+AUDIENCE_MAX_UPLOAD_BYTES = env.int("AUDIENCE_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Every other request keeps Django's limits: 2.5 MB of form fields (DATA_UPLOAD_MAX_MEMORY_SIZE);
+# an upload over 2.5 MB (FILE_UPLOAD_MAX_MEMORY_SIZE) is spooled to a temporary file, not memory.
 # Files at least this large have their numbers checked in a helper process (another core).
 IMPORT_PARALLEL_FROM_BYTES = env.int("IMPORT_PARALLEL_FROM_BYTES", default=1_000_000)
 
@@ -248,6 +281,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Callback tokens are secrets: every handler rewrites /callbacks/sms/<token>/ (SPEC §8).
+    "filters": {"redact_tokens": {"()": "smshub.logredact.RedactCallbackTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers for these would print without the filter: through "console".
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

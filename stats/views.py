@@ -7,8 +7,6 @@ change (htmx) redraws the page's panel only and puts the range in the address ba
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import permission_required
@@ -21,6 +19,7 @@ from django_htmx.http import push_url, reswap, retarget
 from accounts.roles import MANAGE_CAMPAIGNS, VIEW_PROVIDER_STATS
 from campaigns.models import Campaign
 from providers.models import Provider
+from smshub.csvexport import csv_lines
 
 from . import charts
 from .figures import PRESETS, DateRange, Day, Figures, Latency, Scope, daily, errors, figures
@@ -259,11 +258,6 @@ def ctr_chart(days: list[Day]) -> charts.Chart:
 
 
 # --- CSV ---------------------------------------------------------------------------------------
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_response(chosen: ChosenRange, days: list[Day], name: str) -> HttpResponse:
     """The daily figures of the range, streamed: day,sent,delivered,errors,clicks,unique_clicks,
     ctr (a percentage with two decimals)."""
@@ -271,17 +265,16 @@ def csv_response(chosen: ChosenRange, days: list[Day], name: str) -> HttpRespons
         message = "; ".join(e for errs in chosen.form.errors.values() for e in errs)
         return HttpResponseBadRequest(f"Bad date range: {message}\n", content_type="text/plain")
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo(), lineterminator="\n")
-        yield writer.writerow(CSV_COLUMNS)
-        for d in days:
-            yield writer.writerow(
-                (d.day.isoformat(), d.sent, d.delivered, d.errors, d.clicks, d.unique_clicks,
-                 f"{d.ctr:.2f}")
-            )  # fmt: skip
+    rows = (
+        (d.day.isoformat(), d.sent, d.delivered, d.errors, d.clicks, d.unique_clicks,
+         f"{d.ctr:.2f}")
+        for d in days
+    )  # fmt: skip
 
     span = chosen.span
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(CSV_COLUMNS, rows, lineterminator="\n"), content_type="text/csv; charset=utf-8"
+    )
     filename = f"sms-stats-{name}-{span.start:%Y-%m-%d}-to-{span.end:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

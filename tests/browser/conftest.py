@@ -12,7 +12,14 @@ from unittest import mock
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.roles import ADMIN, MARKETER
@@ -94,9 +101,22 @@ def site(live_server, settings, transactional_db) -> str:
     return live_server.url
 
 
+# What Chromium prints when the Content-Security-Policy blocks something (SPEC §8): a page
+# that needs an inline script or style, eval or a foreign asset is a failing page.
+CSP_VIOLATION = ("Content Security Policy", "Refused to")
+
+
+def _note_csp_violation(message: ConsoleMessage, violations: list[str]) -> None:
+    if any(sign in message.text for sign in CSP_VIOLATION):
+        page = message.page.url if message.page else "?"
+        violations.append(f"{page} (from {message.location['url']}): {message.text}")
+
+
 def _open_context(browser: Browser, site: str, **options) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=site, viewport={"width": 1280, "height": 800}, **options)
     context.set_default_timeout(5_000)
+    violations: list[str] = []
+    context.on("console", lambda message: _note_csp_violation(message, violations))
     in_flight: set = set()
     context.on("request", lambda request: in_flight.add(request))
     context.on("requestfinished", lambda request: in_flight.discard(request))
@@ -109,6 +129,7 @@ def _open_context(browser: Browser, site: str, **options) -> Iterator[BrowserCon
     while in_flight and context.pages and time.monotonic() < deadline:
         context.pages[0].wait_for_timeout(20)
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from callbacks.models import Event
-from campaigns import tasks
+from campaigns import services, tasks
 from campaigns.models import Campaign, Message, MessageState
 from tests.campaigns.test_lifecycle import make_audience
 from tests.providers.helpers import create_generic
@@ -93,3 +93,25 @@ def test_a_marketer_sends_a_personalised_tracked_campaign(marketer_page, site, h
     assert page.url == landing
     click = Event.objects.get(type="clicked")
     assert (click.campaign_id, click.url) == (campaign.pk, landing)
+
+
+def test_stop_asks_first_and_stops_only_when_confirmed(marketer_page, httpserver, ranges):
+    """The confirm is app.js's (data-confirm): the Content-Security-Policy runs no onsubmit."""
+    provider = create_generic(None, nickname="Acme SMS", endpoint=httpserver.url_for("/sms"))
+    audience = make_audience([("+14155550001", {"first_name": "Ada", "customer_id": "C-1"})])
+    campaign = Campaign.objects.create(
+        name="Autumn", provider=provider, audience=audience, body="Hi"
+    )
+    services.launch(campaign)
+    page = marketer_page
+    page.goto(campaign.get_absolute_url())
+    asked: list[str] = []
+
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator(".page-head .badge")).to_have_text("Sending")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Stop").click()
+
+    expect(page.locator(".page-head .badge")).to_have_text("Stopped")
+    assert asked == ["Stop this campaign? Messages not sent yet will never be sent."]

@@ -178,6 +178,7 @@ def hub(transactional_db):
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "smshub.wsgi",
+        "--config", "python:smshub.gunicorn_conf",
         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2",
         "--log-level", "warning",
     ]  # fmt: skip
