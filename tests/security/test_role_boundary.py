@@ -41,6 +41,8 @@ MARKERS = [
     "mk-secret-7f44",
     "mk-extra-7f45",
     "mk-param-7f46",
+    "mk-secret-row-7f4a",
+    "mk-secret-param-7f4b",
     "mk-get-host-7f47",
     "mk-twilio-token-7f48",
     "MG" + "7f49" * 8,
@@ -68,7 +70,11 @@ def failing_generic(httpserver):
         auth_type="basic",
         basic_username="mk-user-7f3c",
         basic_password="mk-password-7f3d",
-        headers=[("X-Account", "mk-header-7f3e"), ("X-Api-Key", "mk-hkey-7f3f")],
+        headers=[
+            ("X-Account", "mk-header-7f3e"),
+            ("X-Api-Key", "mk-hkey-7f3f"),
+            ("X-Secret", "mk-secret-row-7f4a", True),
+        ],
         json_body='{"to": "$$To", "text": "$$Body", "ref": "$$MessageID", '
         '"sender": "mk-json-7f40"}',
     )
@@ -85,7 +91,12 @@ def oauth_generic():
         oauth_client_id="mk-client-7f43",
         oauth_secret_key="mk-secret-7f44",
         oauth_extra=[("audience", "mk-extra-7f45")],
-        params=[("to", "$$To"), ("text", "$$Body"), ("apikey", "mk-param-7f46")],
+        params=[
+            ("to", "$$To"),
+            ("text", "$$Body"),
+            ("apikey", "mk-param-7f46"),
+            ("token", "mk-secret-param-7f4b", True),
+        ],
     )
 
 
