@@ -141,13 +141,7 @@ def campaign_detail(request, pk: int):
 @marketers
 @require_POST
 def send_now(request, pk: int):
-    campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)
-    problem = services.provider_problem(campaign)
-    if problem:
-        messages.error(request, problem)
-    elif services.launch(campaign):
-        messages.success(request, f"“{campaign.name}” is sending.")
-    return redirect(campaign.get_absolute_url())
+    return _start(request, pk, services.launch, "is sending")
 
 
 @marketers
@@ -162,12 +156,17 @@ def stop(request, pk: int):
 @marketers
 @require_POST
 def resume(request, pk: int):
+    return _start(request, pk, services.resume, "is sending again")
+
+
+def _start(request, pk: int, start, done: str):
+    """Launch or resume the campaign, or say why its provider cannot send it."""
     campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)
     problem = services.provider_problem(campaign)
     if problem:
         messages.error(request, problem)
-    elif services.resume(campaign):
-        messages.success(request, f"“{campaign.name}” is sending again.")
+    elif start(campaign):
+        messages.success(request, f"“{campaign.name}” {done}.")
     return redirect(campaign.get_absolute_url())
 
 

@@ -18,15 +18,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -38,7 +34,8 @@ from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns import services
 from campaigns.models import DispatchReason, Message, MessageState
 from providers import message_ids
-from tests.campaigns.worker import ROOT, Worker, needs_services, wait_until
+from tests.campaigns.worker import Worker, needs_services, wait_until
+from tests.gunicorn import free_port, gunicorn
 
 from .checks import assert_books_balance, finish, ids_in, states
 from .conftest import FAST, campaign_for
@@ -160,12 +157,6 @@ PACE = 0.1  # seconds a client waits between two requests (and before a retry)
 CLIENT_DEADLINE = 40.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def hub(transactional_db):
     """The hub served by gunicorn against the test database (2 processes x 2 threads,
@@ -176,31 +167,8 @@ def hub(transactional_db):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": f"http://127.0.0.1:{port}",
     }
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "smshub.wsgi",
-        "--config", "python:smshub.gunicorn_conf",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        assert wait_until(up, timeout=30, interval=0.2), "gunicorn did not start"
+    with gunicorn(env, port, "--workers", "2", "--threads", "2", "--log-level", "warning") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
 
 
 def callback_bodies(message_ids_: list[int], ts: int) -> list[bytes]:

@@ -68,3 +68,22 @@ def create_twilio(actor=None, **fields):
     form = TwilioProviderForm(twilio_data(**fields))
     assert form.is_valid(), form.errors
     return services.save_from_form(form, actor)
+
+
+def generic_config(endpoint: str, **overrides) -> dict:
+    """A complete Generic configuration, as senders read it, without going through the form."""
+    base = {
+        "request_type": "POST",
+        "endpoint": endpoint,
+        "auth_type": "none",
+        "headers": [],
+        "body_format": "json",
+        "params": [],
+        "json_body": '{"to": "$$To", "text": "$$Body", "mid": "$$MessageID"}',
+        "batching": False,
+        "batch_key": "",
+        "records_per_batch": None,
+        "number_format": "e164",
+        "oauth_extra": [],
+    }
+    return {**base, **overrides}

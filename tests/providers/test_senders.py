@@ -15,6 +15,7 @@ from providers.kinds.generic_sender import GenericSender
 from providers.kinds.twilio_sender import TwilioSender, status_callback
 from providers.masking import MASK
 from providers.payloads import OutgoingMessage
+from tests.providers.helpers import generic_config
 
 BATCH_JSON = '{"hid": "$$hid", "msgs": [{"to": "$$To", "mid": "$$MessageID", "text": "$$Body"}]}'
 
@@ -24,24 +25,6 @@ def _fresh_cache(db):
     from django.core.cache import cache
 
     cache.clear()
-
-
-def generic_config(httpserver, **overrides):
-    base = {
-        "request_type": "POST",
-        "endpoint": httpserver.url_for("/send"),
-        "auth_type": "none",
-        "headers": [],
-        "body_format": "json",
-        "params": [],
-        "json_body": '{"to": "$$To", "text": "$$Body", "mid": "$$MessageID"}',
-        "batching": False,
-        "batch_key": "",
-        "records_per_batch": None,
-        "number_format": "e164",
-        "oauth_extra": [],
-    }
-    return {**base, **overrides}
 
 
 def messages(count, start=1):
@@ -67,7 +50,7 @@ def test_it_posts_json_per_message(httpserver):
     httpserver.expect_ordered_request("/send", method="POST").respond_with_json({"ok": 1})
     httpserver.expect_ordered_request("/send", method="POST").respond_with_json({"ok": 1})
 
-    results = send_all(sender(generic_config(httpserver)), messages(2))
+    results = send_all(sender(generic_config(httpserver.url_for("/send"))), messages(2))
 
     assert [r.ok for r in results] == [True, True]
     bodies = [json.loads(req.data) for req, _ in httpserver.log]
@@ -81,7 +64,7 @@ def test_it_posts_json_per_message(httpserver):
 def test_it_sends_get_parameters_in_the_query(httpserver):
     httpserver.expect_request("/send", method="GET").respond_with_data("OK")
     config = generic_config(
-        httpserver, request_type="GET", params=[["to", "$$To"], ["msg", "$$Body"]]
+        httpserver.url_for("/send"), request_type="GET", params=[["to", "$$To"], ["msg", "$$Body"]]
     )
 
     (result,) = send_all(sender(config), messages(1))
@@ -94,7 +77,9 @@ def test_it_sends_get_parameters_in_the_query(httpserver):
 
 def test_it_posts_key_value_pairs_form_encoded(httpserver):
     httpserver.expect_request("/send", method="POST").respond_with_data("OK")
-    config = generic_config(httpserver, body_format="kv", params=[["to", "$$To"], ["t", "$$Body"]])
+    config = generic_config(
+        httpserver.url_for("/send"), body_format="kv", params=[["to", "$$To"], ["t", "$$Body"]]
+    )
 
     send_all(sender(config), messages(1))
 
@@ -106,7 +91,11 @@ def test_it_posts_key_value_pairs_form_encoded(httpserver):
 def test_it_batches_250_recipients_into_100_100_50_with_the_global_part_each_time(httpserver):
     httpserver.expect_request("/send", method="POST").respond_with_json({"accepted": True})
     config = generic_config(
-        httpserver, json_body=BATCH_JSON, batching=True, batch_key="msgs", records_per_batch=100
+        httpserver.url_for("/send"),
+        json_body=BATCH_JSON,
+        batching=True,
+        batch_key="msgs",
+        records_per_batch=100,
     )
 
     results = send_all(sender(config, hid="H-7"), messages(250))
@@ -120,7 +109,7 @@ def test_it_batches_250_recipients_into_100_100_50_with_the_global_part_each_tim
 
 def test_it_uses_basic_authentication(httpserver):
     httpserver.expect_request("/send").respond_with_data("OK")
-    config = generic_config(httpserver, auth_type="basic", basic_username="acme")
+    config = generic_config(httpserver.url_for("/send"), auth_type="basic", basic_username="acme")
 
     (result,) = send_all(sender(config, {"basic_password": "pa55"}), messages(1))
 
@@ -131,7 +120,7 @@ def test_it_uses_basic_authentication(httpserver):
 
 def oauth_config(httpserver):
     return generic_config(
-        httpserver,
+        httpserver.url_for("/send"),
         auth_type="oauth2",
         oauth_client_url=httpserver.url_for("/token"),
         oauth_client_id="client-1",
@@ -196,7 +185,7 @@ def test_it_reports_a_failing_token_endpoint_as_an_authentication_failure(httpse
 def test_it_classifies_error_statuses(httpserver, status, retryable):
     httpserver.expect_request("/send").respond_with_data("nope: bad thing", status=status)
 
-    (result,) = send_all(sender(generic_config(httpserver)), messages(1))
+    (result,) = send_all(sender(generic_config(httpserver.url_for("/send"))), messages(1))
 
     assert (result.ok, result.status, result.retryable) == (False, status, retryable)
     assert result.error == f"HTTP {status}: nope: bad thing"
@@ -208,7 +197,7 @@ def test_it_honours_retry_after_on_429(httpserver):
         "slow down", status=429, headers={"Retry-After": "7"}
     )
 
-    (result,) = send_all(sender(generic_config(httpserver)), messages(1))
+    (result,) = send_all(sender(generic_config(httpserver.url_for("/send"))), messages(1))
 
     assert (result.retryable, result.retry_after) == (True, 7.0)
 
@@ -224,7 +213,7 @@ def test_it_treats_a_timeout_as_retryable(httpserver, settings):
 
     httpserver.expect_request("/send").respond_with_handler(slow)
 
-    (result,) = send_all(sender(generic_config(httpserver)), messages(1))
+    (result,) = send_all(sender(generic_config(httpserver.url_for("/send"))), messages(1))
 
     assert not result.ok and result.retryable
     assert result.error.startswith("Request timed out")
@@ -232,7 +221,7 @@ def test_it_treats_a_timeout_as_retryable(httpserver, settings):
 
 
 def test_it_treats_a_refused_connection_as_retryable(httpserver):
-    config = generic_config(httpserver, endpoint="http://127.0.0.1:9/send")
+    config = generic_config("http://127.0.0.1:9/send")
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -243,7 +232,7 @@ def test_it_treats_a_refused_connection_as_retryable(httpserver):
 def test_it_refuses_private_addresses_when_guarded(httpserver, settings):
     settings.BLOCK_PRIVATE_ADDRESSES = True
 
-    (result,) = send_all(sender(generic_config(httpserver)), messages(1))
+    (result,) = send_all(sender(generic_config(httpserver.url_for("/send"))), messages(1))
 
     assert not result.ok and not result.retryable
     assert "private or local address" in result.error
@@ -253,7 +242,7 @@ def test_it_refuses_private_addresses_when_guarded(httpserver, settings):
 def test_it_masks_secrets_wherever_they_appear_in_the_shown_request(httpserver):
     httpserver.expect_request("/send").respond_with_data("OK")
     config = generic_config(
-        httpserver,
+        httpserver.url_for("/send"),
         headers=[["X-Api-Key", "k-123"], ["X-Trace", "t"]],
         auth_type="basic",
         basic_username="u",
@@ -275,7 +264,7 @@ def test_it_fails_a_200_answer_that_does_not_match_the_success_rule(httpserver):
     httpserver.expect_request("/send").respond_with_data(
         '{"status": "error", "reason": "bad"}', content_type="application/json"
     )
-    config = generic_config(httpserver, success_rule='$.status == "ok"')
+    config = generic_config(httpserver.url_for("/send"), success_rule='$.status == "ok"')
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -291,7 +280,7 @@ def test_it_fails_a_200_answer_that_does_not_match_the_success_rule(httpserver):
 def test_it_keeps_300_characters_of_an_answer_that_does_not_match(httpserver):
     body = "E" * 5000
     httpserver.expect_request("/send").respond_with_data(body)
-    config = generic_config(httpserver, success_rule="^OK")
+    config = generic_config(httpserver.url_for("/send"), success_rule="^OK")
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -301,7 +290,9 @@ def test_it_keeps_300_characters_of_an_answer_that_does_not_match(httpserver):
 
 def test_it_succeeds_when_the_answer_matches_the_success_rule(httpserver):
     httpserver.expect_request("/send").respond_with_json({"status": "ok", "id": 981})
-    config = generic_config(httpserver, success_rule='$.status == "ok"', message_id_path="$.id")
+    config = generic_config(
+        httpserver.url_for("/send"), success_rule='$.status == "ok"', message_id_path="$.id"
+    )
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -312,7 +303,7 @@ def test_it_succeeds_when_the_answer_matches_the_success_rule(httpserver):
 @pytest.mark.parametrize(("answer", "ok"), [("OK queued=1", True), ("ERR no credit", False)])
 def test_it_applies_a_regular_expression_rule_to_the_raw_answer(httpserver, answer, ok):
     httpserver.expect_request("/send").respond_with_data(answer)
-    config = generic_config(httpserver, success_rule=r"^OK queued=\d+")
+    config = generic_config(httpserver.url_for("/send"), success_rule=r"^OK queued=\d+")
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -325,7 +316,9 @@ def test_it_applies_the_rule_to_the_whole_answer_not_the_part_kept(httpserver):
         {"padding": padding, "status": "ok", "results": [{"id": "late-1"}]}
     )
     config = generic_config(
-        httpserver, success_rule='$.status == "ok"', message_id_path="$.results[*].id"
+        httpserver.url_for("/send"),
+        success_rule='$.status == "ok"',
+        message_id_path="$.results[*].id",
     )
 
     (result,) = send_all(sender(config), messages(1))
@@ -339,7 +332,7 @@ def test_it_stores_the_provider_ids_of_a_batch_in_order(httpserver):
         {"results": [{"id": "p-3"}, {"id": "p-1"}, {"id": 2}]}
     )
     config = generic_config(
-        httpserver,
+        httpserver.url_for("/send"),
         json_body=BATCH_JSON,
         batching=True,
         batch_key="msgs",
@@ -357,7 +350,7 @@ def test_it_stores_the_provider_ids_of_a_batch_in_order(httpserver):
 def test_it_stores_no_provider_ids_when_a_batch_answer_has_fewer(httpserver):
     httpserver.expect_request("/send").respond_with_json({"results": [{"id": "only"}]})
     config = generic_config(
-        httpserver,
+        httpserver.url_for("/send"),
         json_body=BATCH_JSON,
         batching=True,
         batch_key="msgs",
@@ -372,7 +365,9 @@ def test_it_stores_no_provider_ids_when_a_batch_answer_has_fewer(httpserver):
 
 def test_it_does_not_apply_the_success_rule_to_an_error_status(httpserver):
     httpserver.expect_request("/send").respond_with_data('{"status": "ok"}', status=503)
-    config = generic_config(httpserver, success_rule='$.status == "ok"', message_id_path="$.id")
+    config = generic_config(
+        httpserver.url_for("/send"), success_rule='$.status == "ok"', message_id_path="$.id"
+    )
 
     (result,) = send_all(sender(config), messages(1))
 
@@ -382,7 +377,7 @@ def test_it_does_not_apply_the_success_rule_to_an_error_status(httpserver):
 
 def test_it_reports_a_malformed_saved_rule_instead_of_crashing(httpserver):
     httpserver.expect_request("/send").respond_with_data("OK")
-    config = generic_config(httpserver, success_rule="$..status")
+    config = generic_config(httpserver.url_for("/send"), success_rule="$..status")
 
     (result,) = send_all(sender(config), messages(1))
 

@@ -6,24 +6,6 @@ from providers.kinds.generic_sender import GenericSender
 from providers.payloads import OutgoingMessage
 
 
-def generic_config(endpoint: str, **overrides) -> dict:
-    base = {
-        "request_type": "POST",
-        "endpoint": endpoint,
-        "auth_type": "none",
-        "headers": [],
-        "body_format": "json",
-        "params": [],
-        "json_body": '{"to": "$$To", "text": "$$Body", "mid": "$$MessageID"}',
-        "batching": False,
-        "batch_key": "",
-        "records_per_batch": None,
-        "number_format": "e164",
-        "oauth_extra": [],
-    }
-    return {**base, **overrides}
-
-
 def send_one(config: dict, session_key: str, secrets: dict | None = None):
     sender = GenericSender(config, secrets or {}, campaign_values={}, session_key=session_key)
     message = OutgoingMessage(id=1, to="+14155550001", values={"Body": "Hi", "MessageID": "m1"})

@@ -16,9 +16,9 @@ from werkzeug import Response
 from campaigns.models import DispatchReason, Message, MessageState
 from smshub import http
 from tests.campaigns.helpers import make_due, numbers, run, sending_campaign
-from tests.providers.helpers import create_generic
+from tests.providers.helpers import create_generic, generic_config
 
-from .helpers import generic_config, send_one
+from .helpers import send_one
 
 FIVE_MB = 5 * 1024 * 1024
 TOO_LARGE = (

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +19,8 @@ from gunicorn.glogging import SafeAtoms
 from providers.models import new_callback_token
 from smshub.logredact import RedactCallbackTokens, redact
 from tests.campaigns.worker import wait_until
+from tests.gunicorn import free_port
+from tests.gunicorn import gunicorn as serve
 from tests.providers.helpers import create_generic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,10 +136,6 @@ def test_it_redacts_a_token_passed_as_an_argument_of_the_format():
 
 
 # --- a real gunicorn, started as scripts/run starts it ---------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(env: dict, *args: str) -> str:
@@ -171,32 +167,15 @@ def gunicorn(tmp_path):
         env, "shell", "--no-imports", "-c", "from providers.models import Provider; "
         "print(Provider.objects.get().callback_token)",
     )  # fmt: skip
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "smshub.wsgi",
-        "--config", "python:smshub.gunicorn_conf",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2",
+    with (tmp_path / "stderr.log").open("w") as stderr, serve(
+        env,
+        port,
+        "--workers", "1", "--threads", "2",
         "--access-logfile", str(tmp_path / "access.log"),
         "--error-logfile", str(tmp_path / "error.log"),
-        "--no-control-socket",  # gunicorns of parallel runs would share its one path
-    ]  # fmt: skip
-    with (tmp_path / "stderr.log").open("w") as stderr:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stderr=stderr, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        assert wait_until(up, timeout=30, interval=0.2), "gunicorn did not start"
+        stderr=stderr,
+    ) as base:  # fmt: skip
         yield base, token, tmp_path
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(20)
 
 
 def test_it_redacts_tokens_in_gunicorns_access_log_and_the_apps_log(gunicorn):

@@ -13,9 +13,9 @@ from callbacks.pages import shown_body
 from providers import response_mapping
 from providers.kinds.twilio_sender import TwilioSender
 from providers.payloads import OutgoingMessage
-from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio
+from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio, generic_config
 
-from .helpers import generic_config, send_one
+from .helpers import send_one
 
 DEEP = b"[" * 200_000 + b"]" * 200_000
 DEEP_ANSWER = b"[" * 400_000  # within the answer size limit

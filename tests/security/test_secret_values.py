@@ -31,6 +31,20 @@ PLAINTEXTS = (API_KEY, PARAM_KEY, EXTRA_SECRET)
 MIGRATION = importlib.import_module("providers.migrations.0003_secret_row_values")
 
 
+def sent_test_sms(provider):
+    """Send Test SMS through the saved provider, as its Setup tab does."""
+    return services.send_test_sms(
+        provider.kind,
+        provider.config,
+        provider.get_secrets(),
+        callback_url=provider.callback_url,
+        to="+14155550123",
+        message="Hi",
+        custom_values={},
+        session_key="test",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(db):
     cache.clear()
@@ -141,16 +155,7 @@ def test_it_keeps_a_saved_secret_value_left_blank_and_sends_it(admin_client, pro
     response = admin_client.post(f"{BASE}{provider.pk}/", data.urlencode(), content_type=FORM)
     assert response.status_code == 302
     provider.refresh_from_db()
-    result = services.send_test_sms(
-        provider.kind,
-        provider.config,
-        provider.get_secrets(),
-        callback_url=provider.callback_url,
-        to="+14155550123",
-        message="Hi",
-        custom_values={},
-        session_key="test",
-    )
+    result = sent_test_sms(provider)
 
     assert result.ok, result.error
     token_request, sms_request = (request for request, _ in httpserver.log)
@@ -210,16 +215,7 @@ def test_a_secret_value_in_a_json_body_provider_is_masked_in_a_post_form_body(ht
         params=[("to", "$$To"), ("text", "$$Body"), ("password", PARAM_KEY, True)],
     )
 
-    result = services.send_test_sms(
-        provider.kind,
-        provider.config,
-        provider.get_secrets(),
-        callback_url=provider.callback_url,
-        to="+14155550123",
-        message="Hi",
-        custom_values={},
-        session_key="test",
-    )
+    result = sent_test_sms(provider)
 
     sent = parse_qs(httpserver.log[0][0].get_data(as_text=True))
     assert sent["password"] == [PARAM_KEY]
@@ -362,16 +358,7 @@ def test_the_migrated_provider_sends_what_it_sent_before(db, httpserver):
 
     MIGRATION.make_credentials_secret(django_apps, None)
     provider = Provider.objects.get()
-    services.send_test_sms(
-        provider.kind,
-        provider.config,
-        provider.get_secrets(),
-        callback_url=provider.callback_url,
-        to="+14155550123",
-        message="Hi",
-        custom_values={},
-        session_key="test",
-    )
+    sent_test_sms(provider)
 
     request = httpserver.log[0][0]
     assert request.headers["X-Api-Key"] == API_KEY

@@ -31,9 +31,9 @@ from providers.payloads import OutgoingMessage
 from smshub import http
 from smshub.checks import check_ssrf_guard
 from tests.campaigns.helpers import run, sending_campaign
-from tests.providers.helpers import ACCOUNT_SID, create_generic
+from tests.providers.helpers import ACCOUNT_SID, create_generic, generic_config
 
-from .helpers import generic_config, send_one
+from .helpers import send_one
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "93.184.216.34"  # never connected to: each test ends before, or refuses it
