@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from smshub.checks import check_ssl_redirect_behind_a_proxy
 
@@ -167,3 +168,15 @@ def test_it_warns_when_the_redirect_would_loop_behind_a_proxy(https_site):
 
     https_site.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert check_ssl_redirect_behind_a_proxy(None) == []
+
+
+def test_a_refused_form_gets_the_sites_own_page_under_the_policy(admin_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post("/campaigns/new/", {"name": "x"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This form has expired" in html
+    assert "<style" not in html
