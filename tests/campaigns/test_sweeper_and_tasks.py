@@ -237,6 +237,26 @@ def test_a_worker_late_for_its_slot_leaves_it_and_takes_the_next(provider, monke
     assert ProviderPace.objects.get().next_slot == pytest.approx(1_000 + 3 * interval)
 
 
+def test_a_worker_late_for_every_slot_sends_after_a_few(provider, monkeypatch):
+    """A limit tighter than a reservation's own round trip (1000/s against a busy database:
+    every slot is half an interval gone by the time it is handed out) must not hold the
+    worker for ever: it leaves MAX_SKIPPED_SLOTS slots, then sends."""
+    clock = [1_000.0]
+
+    def slow_clock():
+        clock[0] += 0.001  # each look at the clock costs a millisecond
+        return clock[0]
+
+    monkeypatch.setattr(pacing.time, "time", slow_clock)
+    monkeypatch.setattr(pacing.time, "sleep", lambda seconds: None)
+
+    pacing.wait_for_slot(provider.pk, 1000)
+
+    interval = 0.001 / pacing.HEADROOM
+    assert ProviderPace.objects.get().next_slot <= 1_000 + 3 * pacing.MAX_SKIPPED_SLOTS * 0.001
+    assert ProviderPace.objects.get().next_slot >= 1_000 + pacing.MAX_SKIPPED_SLOTS * interval
+
+
 def test_an_idle_provider_gets_a_slot_at_once(provider, monkeypatch):
     clock = [1_000.0]
     monkeypatch.setattr(pacing.time, "time", lambda: clock[0])
