@@ -4,7 +4,7 @@ several threads at once over real HTTP, and the counts a callback may or may not
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -19,7 +19,9 @@ from stats.models import COUNTERS, DailyStat
 from tests.campaigns.helpers import numbers
 from tests.rollups import settle
 
-SENT_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# A day ago, at a whole hour: replies match messages sent in the last week
+# (callbacks.services.REPLY_MATCH_WINDOW), so a fixed date stops matching a week later.
+SENT_AT = (datetime.now(UTC) - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
 TS = int(SENT_AT.timestamp()) + 60  # reports come a minute after the send
 
 needs_postgres = pytest.mark.skipif(
