@@ -6,6 +6,8 @@ and run in the test process, between two polls of the page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -140,3 +142,23 @@ def test_a_marketer_imports_a_csv_and_watches_it_finish(marketer_page, queued):
     expect(page.get_by_label("Audience", exact=True)).to_have_value(str(job.audience_id))
     expect(page.get_by_label("New audience name")).to_be_empty()
     screenshot(page, "audiences-upload-into-existing")
+
+
+def test_a_file_over_the_upload_limit_is_refused_at_its_field(marketer_page, queued, settings):
+    settings.AUDIENCE_MAX_UPLOAD_BYTES = 1024
+    page = marketer_page
+    page.goto("/audiences/import/")
+    expect(page.get_by_label("CSV file")).to_have_accessible_description(
+        re.compile(r"up to 1\.0\xa0KB")
+    )
+
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "big.csv", "mimeType": "text/csv", "buffer": CSV.encode() * 20}
+    )
+    page.get_by_label("New audience name").fill("Too big")
+    page.get_by_role("button", name="Upload and continue").click()
+
+    expect(page.locator("#field-file")).to_contain_text("This file is larger than 1.0")
+    expect(page.get_by_label("New audience name")).to_have_value("Too big")
+    assert not Import.objects.exists() and queued == []
+    screenshot(page, "audiences-upload-too-large")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.models import CampaignStatus
+from campaigns.models import Campaign, CampaignStatus
+from providers import services as provider_services
 from tests.campaigns.helpers import run, sending_campaign
 from tests.providers.helpers import create_generic
 
@@ -67,3 +68,34 @@ def test_an_admin_unfolds_the_request_and_the_answer(admin_page, paused):
     expect(details).to_contain_text(f"X-Account: {HEADER}")
     expect(details).to_contain_text(ANSWER)
     screenshot(page, "campaign-test-send-admin")
+
+
+def test_a_draft_of_an_archived_provider_says_why_it_cannot_be_sent(marketer_page, site):
+    provider = create_generic(None, nickname="Acme", endpoint="https://api.example.com/sms")
+    create_generic(None, nickname="Other", endpoint="https://other.example.com/sms")
+    draft = Campaign.objects.create(name="Autumn", provider=provider, body="Hello")
+    provider_services.archive(provider, None)
+    page = marketer_page
+
+    page.goto(draft.get_absolute_url())
+
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "This campaign's provider “Acme” was archived. Choose another provider to send it."
+    )
+    expect(page.get_by_role("button", name="Send now")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send test")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit")).to_be_visible()
+    screenshot(page, "campaign-draft-archived-provider")
+
+
+def test_an_expired_form_gets_the_sites_own_page(marketer_page, context):
+    page = marketer_page
+    page.goto("/audiences/import/")
+    cookies = [c for c in context.cookies() if c["name"] != "csrftoken"]
+    context.clear_cookies()
+    context.add_cookies(cookies)  # the session stays, the CSRF cookie is gone
+
+    page.get_by_role("button", name="Upload and continue").click()
+
+    expect(page.get_by_role("heading", name="This form has expired")).to_be_visible()
+    screenshot(page, "csrf-failure")
