@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from callbacks.models import CallbackRequest, RequestStatus
-from callbacks.receivers import generic
+from providers.kinds.generic import receiver as generic
 from providers.models import Provider
 from smshub.views import healthz
 

@@ -43,7 +43,7 @@ def provider_for(stub_url: str, batched: bool, **extra: str):
     from django.http import QueryDict
 
     from providers import services
-    from providers.kinds.generic import GenericProviderForm
+    from providers.kinds.generic.form import GenericProviderForm
 
     data = QueryDict(mutable=True)
     data.update(

@@ -41,7 +41,7 @@ def twilio_provider():
     from django.http import QueryDict
 
     from providers import services
-    from providers.kinds.twilio import TwilioProviderForm
+    from providers.kinds.twilio.form import TwilioProviderForm
 
     data = QueryDict(mutable=True)
     data.update(
@@ -95,8 +95,8 @@ def callbacks(provider, messages: list[tuple[int, str]]) -> list[Post]:
     from twilio.request_validator import RequestValidator
 
     from providers import message_ids
-    from providers.kinds.twilio_sender import TwilioSender
-    from providers.payloads import OutgoingMessage
+    from providers.base import OutgoingMessage
+    from providers.kinds.twilio.sender import TwilioSender
     from providers.templating import BODY, MESSAGE_ID
 
     sender = TwilioSender(

@@ -6,54 +6,36 @@ requests whose processing failed, and by an admin's "Reprocess".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from providers.models import Provider, ProviderKind
+from providers import registry
+from providers.models import Provider
 
 from . import services
 from .models import CallbackRequest, RequestStatus
-from .receivers import generic, twilio
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to answer: a status code, the counts (2xx), or why the request was refused."""
-
-    status: int
-    counts: services.Counts | None = None
-    message: str = ""
-    missing_fields: tuple[str, ...] = ()
+from .receivers.base import Outcome, Rejected
 
 
 def process(row: CallbackRequest, provider: Provider) -> Outcome:
     """Read the request and record its events; updates `row`. Raises on our own failures
     (the caller's transaction then stores nothing but the raw request)."""
+    receiver = registry.kind_of(provider).receiver
     try:
-        events = _events(row, provider)
-    except generic.TooManyRecords as exc:
-        outcome = Outcome(413, message=f"Payload Too Large: more than {exc.limit} records.")
-    except generic.BadCallback as exc:
-        outcome = Outcome(400, message=exc.message, missing_fields=tuple(exc.missing_fields))
-    except twilio.SignatureRejected as exc:
-        outcome = Outcome(403, message=exc.message)
+        if receiver is None:
+            raise Rejected(404, "Not Found")
+        parsed = receiver.parse(row, provider)
+    except Rejected as rejected:
+        outcome = Outcome.refused(rejected)
     else:
         if row.pk is None:
             _reserve_id(row)
-        counts = services.record_events(provider, row, events)
-        outcome = Outcome(200, counts)
+        counts = services.record_events(provider, row, parsed.everything)
+        outcome = Outcome(200, counts, parsed)
     _finish(row, outcome)
     return outcome
-
-
-def _events(row: CallbackRequest, provider: Provider):
-    if provider.kind == ProviderKind.TWILIO:
-        return twilio.parse(row, provider)
-    return generic.parse(bytes(row.body), max_records=settings.CALLBACK_MAX_RECORDS)
 
 
 FINISH_FIELDS = [

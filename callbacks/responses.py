@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from django.http import JsonResponse
 
-from .services import Counts
+
+@dataclass(frozen=True)
+class Counts:
+    """A processed request's events: new, seen before, and matching no message of ours."""
+
+    processed: int
+    duplicates: int
+    unmatched: int
 
 
 def success(counts: Counts) -> JsonResponse:

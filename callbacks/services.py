@@ -24,16 +24,10 @@ from stats.rollups import Tally, as_aware
 
 from .events import CLICKED, DELIVERED, FAILED, OUTCOMES, REPLIED, NormalizedEvent
 from .models import CallbackRequest, Event
+from .responses import Counts
 
 REPLY_MATCH_WINDOW = timedelta(days=7)
 INSERT_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class Counts:
-    processed: int
-    duplicates: int
-    unmatched: int
 
 
 @dataclass(frozen=True)

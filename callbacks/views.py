@@ -12,11 +12,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from providers import registry
 from providers.models import Provider
 
 from . import intake, responses
 from .models import CallbackRequest, RequestStatus
-from .receivers import answer_for
+from .receivers.base import Outcome, answer
 
 logger = logging.getLogger(__name__)
 TOKEN_PREFIX = 8  # looked up by an index on the prefix, compared in constant time in full
@@ -44,6 +45,9 @@ def receive(request, token: str):
         response = responses.error(405, "Method Not Allowed")
         response["Allow"] = "POST"
         return response
+    receiver = registry.kind_of(provider).receiver
+    if receiver is None:  # the provider's kind sends no reports we can read
+        return responses.error(404, "Not Found")
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     body = request.read(settings.CALLBACK_MAX_BYTES + 1)
     if declared > settings.CALLBACK_MAX_BYTES or len(body) > settings.CALLBACK_MAX_BYTES:
@@ -54,7 +58,7 @@ def receive(request, token: str):
         content_type=request.content_type or "",
         query=request.META.get("QUERY_STRING", ""),
         body=body,
-        signature=request.headers.get("X-Twilio-Signature", ""),
+        signature=request.headers.get(receiver.signature_header, ""),
         url=request.build_absolute_uri(),
         status=RequestStatus.RECEIVED,
     )
@@ -71,10 +75,7 @@ def receive(request, token: str):
         return _keep_for_retry(row)
     if outcome.status >= 400:
         _keep_refused(row, outcome)  # …but is kept for the admin's request list
-        if outcome.status == 400:
-            return responses.bad_request(outcome.message, list(outcome.missing_fields))
-        return responses.error(outcome.status, outcome.message)
-    return answer_for(provider, row, outcome)  # the provider kind shapes its 2xx
+    return answer(receiver, outcome)
 
 
 def _keep_for_retry(row: CallbackRequest) -> HttpResponse:
@@ -90,7 +91,7 @@ def _keep_for_retry(row: CallbackRequest) -> HttpResponse:
     return responses.server_error()
 
 
-def _keep_refused(row: CallbackRequest, outcome: intake.Outcome) -> None:
+def _keep_refused(row: CallbackRequest, outcome: Outcome) -> None:
     try:
         row.pk = None
         row.status = RequestStatus.REJECTED

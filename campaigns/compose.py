@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from providers.payloads import campaign_values, message_values
+from providers.templating import campaign_values, message_values
 
 from . import links, personalize
 from .models import Campaign

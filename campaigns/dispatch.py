@@ -27,9 +27,8 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from providers import pacing, registry
-from providers.base import ERROR_KEPT, SendResult, not_rendered
+from providers.base import ERROR_KEPT, OutgoingMessage, SendResult, not_rendered
 from providers.models import Provider
-from providers.payloads import OutgoingMessage
 from providers.templating import MissingReplacement
 from stats.rollups import Tally
 
@@ -85,15 +84,15 @@ class Dispatch:
         self.credentials_lost = secrets is None
         config = self.provider.config
         self.composer = Composer(campaign)
-        self.sender = registry.sender_for(
-            self.provider.kind,
+        kind = registry.kind_of(self.provider)
+        self.sender = kind.sender(
             config,
             secrets or {},
             callback_url=self.provider.callback_url,
             campaign_values=self.composer.shared_values,
             session_key=f"provider-{self.provider.pk}",
         )
-        self.group_size = group_size(config)
+        self.group_size = kind.claim_size(config)
         self.rate_limit = config.get("rate_limit") or None
 
     @classmethod
@@ -123,13 +122,6 @@ def _stop_without_provider(campaign: Campaign) -> None:
         )
         if stopped:
             bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
-
-
-def group_size(config: dict) -> int:
-    """Messages claimed at once: a whole batch for a batching provider, else a small group."""
-    if config.get("batching") and config.get("batch_key"):
-        return int(config["records_per_batch"])
-    return settings.DISPATCH_GROUP_SIZE
 
 
 # --- the loop -------------------------------------------------------------------------------

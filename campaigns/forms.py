@@ -96,9 +96,10 @@ class CampaignForm(forms.Form):
         self.custom_tokens: list[str] = []
         provider = self.chosen_provider
         if provider is not None:
-            self.custom_tokens = registry.custom_tokens_of(provider.kind, provider.config)
-            self.campaign_wide = registry.campaign_wide_tokens(provider.kind, provider.config)
-            if registry.template_id_required(provider.kind, provider.config):
+            kind = registry.kind_of(provider)
+            self.custom_tokens = kind.custom_tokens(provider.config)
+            self.campaign_wide = kind.campaign_wide_tokens(provider.config)
+            if kind.template_id_required(provider.config):
                 self.fields["template_id"].required = True
         for token in self.custom_tokens:
             wide = token in self.campaign_wide

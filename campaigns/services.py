@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
+from providers import registry
 from providers.services import TEST_MESSAGE_ID, send_test_sms
 from providers.templating import BODY
 from stats.rollups import Tally
 
-from . import bulk, dispatch, personalize
+from . import bulk, personalize
 from .compose import Composer
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
@@ -222,8 +223,9 @@ def range_size(campaign_id: int, span: int) -> int:
     """Ids per task: at most DISPATCH_RANGE_SIZE, and small enough that a campaign spreads
     over DISPATCH_SPREAD tasks, so every worker process takes part even in a small one;
     never below one claim, so a batching provider still fills its batches."""
-    config = Campaign.objects.filter(pk=campaign_id).values_list("provider__config", flat=True)
-    group = dispatch.group_size(config.get() or {})
+    provider = Campaign.objects.select_related("provider").get(pk=campaign_id).provider
+    kind = registry.kind_of(provider) if provider else None
+    group = kind.claim_size(provider.config) if kind else settings.DISPATCH_GROUP_SIZE
     spread = -(-span // settings.DISPATCH_SPREAD)  # ceiling division
     return max(1, min(settings.DISPATCH_RANGE_SIZE, max(group, spread)))
 

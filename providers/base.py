@@ -1,10 +1,13 @@
-"""What every provider sender returns, and how an HTTP answer is classified (SPEC §3.4)."""
+"""What every provider kind's sender takes and returns, and how an HTTP answer is classified
+(SPEC §3.4)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 import requests
 from django.utils import timezone
@@ -12,6 +15,33 @@ from django.views.decorators.debug import sensitive_variables
 
 BODY_KEPT = 2000  # characters of a provider's answer shown to an admin
 ERROR_KEPT = 500  # characters kept on a message's last error
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One recipient's message: its hub id, number (E.164) and per-message replacements
+    (Body, MessageID, TemplateVariables, custom tokens personalised per recipient)."""
+
+    id: int
+    to: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    message_ids: tuple[int, ...]
+
+
+class Sender(Protocol):
+    """A kind's sender: turns a group of messages into requests, then sends each one."""
+
+    def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]: ...
+
+    def send(self, request: OutboundRequest) -> SendResult: ...
 
 
 @dataclass(frozen=True)

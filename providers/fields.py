@@ -1,11 +1,15 @@
-"""Form fields shared by provider kinds: key/value rows and secret inputs."""
+"""Form fields shared by provider kinds: key/value rows, secret inputs, URLs, rate limits."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from .secret_rows import KeyValueRow
+
+MIN_RATE_LIMIT, MAX_RATE_LIMIT = 0.1, 10000
 
 
 def as_rows(value) -> list[KeyValueRow]:
@@ -101,3 +105,22 @@ class SecretField(forms.CharField):
         self.is_saved = True
         self.help_text = "Saved — leave blank to keep."
         self.widget.attrs["placeholder"] = "•••••••• (saved)"
+
+
+def is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. "http://[::1": a malformed host is not a URL, not a crash
+        return False
+
+
+def rate_limit_field() -> forms.FloatField:
+    """The optional per-provider rate limit every kind offers (SPEC §3.4)."""
+    return forms.FloatField(
+        label="Rate limit (requests per second)",
+        required=False,
+        min_value=MIN_RATE_LIMIT,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Optional. Shared by all workers. Leave blank for no limit.",
+    )

@@ -10,6 +10,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from smshub import crypto
 
+from . import registry
+
 # Public contract (SPEC §10): where providers post their callbacks.
 CALLBACK_PATH = "/callbacks/sms/{token}/"
 
@@ -18,9 +20,10 @@ def new_callback_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class ProviderKind(models.TextChoices):
-    GENERIC = "generic", "Generic (HTTP)"
-    TWILIO = "twilio", "Twilio"
+def kind_choices() -> list[tuple[str, str]]:
+    """Provider.kind's choices: the registered kinds (a callable, so adding a kind needs no
+    migration)."""
+    return [(key, kind.label) for key, kind in registry.kinds().items()]
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -42,7 +45,7 @@ class Provider(models.Model):
     Deleting a provider removes the row; archiving keeps it (and its stats) read-only.
     """
 
-    kind = models.CharField(max_length=20, choices=ProviderKind.choices)
+    kind = models.CharField(max_length=20, choices=kind_choices)
     nickname = models.CharField(max_length=100)
     config = models.JSONField(default=dict)
     secrets_encrypted = models.TextField(blank=True, default="")

@@ -1,93 +1,36 @@
-"""Provider kinds: what the add page offers and which form, template and rules each uses.
+"""The provider kinds this hub offers, by key (Provider.kind).
 
-Adding a kind: see docs/adding-a-provider.md.
+Adding a kind is a folder under providers/kinds/ and one line in KIND_CLASSES (see
+docs/adding-a-provider.md). The classes are named by dotted path and imported on first use,
+as Django names its backends: Provider.kind's choices come from here, and the kinds' forms
+build on the Provider model, so importing them with the model would be circular.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cache
 
-from .forms import ProviderForm
-from .kinds import generic, twilio
-from .kinds.generic_sender import GenericSender
-from .kinds.twilio_sender import TwilioSender
-from .models import ProviderKind
-from .templating import custom_tokens
+from django.utils.module_loading import import_string
 
-Sender = GenericSender | TwilioSender
+from .kinds.base import Kind
 
-
-@dataclass(frozen=True)
-class Kind:
-    key: str
-    label: str
-    description: str
-    form_class: type[ProviderForm]
-    template: str
+KIND_CLASSES = (
+    "providers.kinds.generic.kind.GenericKind",
+    "providers.kinds.twilio.kind.TwilioKind",
+)
 
 
-KINDS: dict[str, Kind] = {
-    ProviderKind.GENERIC: Kind(
-        key=ProviderKind.GENERIC,
-        label="Generic (HTTP)",
-        description="Any provider with an HTTP API: GET or POST, key-value or JSON, batching, "
-        "Basic or OAuth 2.0 authentication.",
-        form_class=generic.GenericProviderForm,
-        template="providers/form_generic.html",
-    ),
-    ProviderKind.TWILIO: Kind(
-        key=ProviderKind.TWILIO,
-        label="Twilio",
-        description="Twilio's Messaging API with status callbacks and replies.",
-        form_class=twilio.TwilioProviderForm,
-        template="providers/form_twilio.html",
-    ),
-}
+@cache
+def kinds() -> dict[str, type[Kind]]:
+    """Every kind class by its key, in the order the add page lists them."""
+    return {kind.key: kind for kind in map(import_string, KIND_CLASSES)}
 
 
-def custom_tokens_of(kind: str, config: dict) -> list[str]:
-    """The custom replacements a send through this configuration needs (SPEC §3.1)."""
-    if kind == ProviderKind.GENERIC:
-        return custom_tokens(generic.template_texts(config))
-    return []
-
-
-def campaign_wide_tokens(kind: str, config: dict) -> set[str]:
-    """Custom replacements that take one value for the whole campaign (SPEC §3.1)."""
-    if kind == ProviderKind.GENERIC:
-        return generic.campaign_wide_tokens(config)
-    return set()
-
-
-def template_id_required(kind: str, config: dict) -> bool:
-    """Whether campaigns through this provider must give a Template ID (SPEC §3.5, §4)."""
-    if kind == ProviderKind.TWILIO:
-        return bool(config.get("template_id_required"))
-    return generic.template_id_required(config)
-
-
-def sender_for(
-    kind: str,
-    config: dict,
-    secrets: dict,
-    *,
-    callback_url: str,
-    campaign_values: dict,
-    session_key: str,
-) -> Sender:
-    """The sender of a configuration (saved or, for Send Test SMS, not yet saved)."""
-    if kind == ProviderKind.TWILIO:
-        return TwilioSender(
-            config,
-            secrets,
-            callback_url=twilio.callback_url_of(config, callback_url),
-            session_key=session_key,
-        )
-    return GenericSender(config, secrets, campaign_values=campaign_values, session_key=session_key)
+def kind_of(provider) -> type[Kind]:
+    """A provider's kind class."""
+    return kinds()[provider.kind]
 
 
 def has_callbacks(provider) -> bool:
-    """Whether delivery callbacks can reach this provider's messages (SPEC §2.2, used by §7)."""
-    if provider.kind == ProviderKind.TWILIO:
-        return True
-    return generic.has_callbacks(provider.config)
+    """Whether delivery reports can reach this provider's messages (SPEC §2.2, used by §7)."""
+    return kind_of(provider).has_callbacks(provider.config)

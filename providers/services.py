@@ -9,12 +9,11 @@ from django.views.decorators.debug import sensitive_variables
 from audit import services as audit
 
 from . import registry, secret_rows
-from .base import SendResult, not_rendered
+from .base import OutgoingMessage, SendResult, not_rendered
 from .forms import ProviderForm
 from .masking import looks_like_credential
 from .models import Provider, new_callback_token
-from .payloads import OutgoingMessage, campaign_values, message_values
-from .templating import MissingReplacement
+from .templating import MissingReplacement, campaign_values, message_values
 
 # Message ids start at 1: a test SMS carries the id 0, which no message has.
 TEST_MESSAGE_ID = 0
@@ -163,8 +162,7 @@ def send_test_sms(
     A campaign's test passes its own `shared_values` (template id, campaign id, …).
     """
     shared = shared_values or campaign_values("test", custom=custom_values)
-    sender = registry.sender_for(
-        kind,
+    sender = registry.kinds()[kind].sender(
         config,
         secrets,
         callback_url=callback_url,

@@ -1,6 +1,7 @@
-"""`$$` replacement tokens in provider payload templates (SPEC §3.1): finding them.
+"""`$$` replacement tokens in provider payload templates (SPEC §3.1): finding them, rendering
+them, and the values every kind's sender is given for them.
 
-Pure functions, no Django: the dispatch engine renders payloads with the same token rules.
+Pure functions: the dispatch engine renders payloads with the same token rules.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from . import message_ids
 
 TOKEN_RE = re.compile(r"\$\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -136,3 +139,28 @@ def _as_text(value: Any) -> str:
     if value is None:
         return ""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def campaign_values(
+    campaign_id: str,
+    *,
+    template_id: str = "",
+    template_variables: str = "",
+    custom: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The replacements every message of one send shares (SPEC §3.1): with batching, the
+    only ones the global part of the payload and the headers may use."""
+    return {
+        TEMPLATE_ID: template_id,
+        TEMPLATE_VARIABLES: template_variables,
+        CAMPAIGN_ID: campaign_id,
+        **(custom or {}),
+    }
+
+
+def message_values(
+    message_id: int, body: str, personal: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One message's own replacements: its body, its signed `$$MessageID` (SPEC §3.3) and
+    its recipient's custom values."""
+    return {BODY: body, MESSAGE_ID: message_ids.sign(message_id), **(personal or {})}

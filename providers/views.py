@@ -18,7 +18,6 @@ from stats.figures import DateRange, provider_figures
 from . import registry, services
 from .forms import TestSmsForm, apply_form_action
 from .models import Provider
-from .registry import KINDS
 
 # The setup form's "Send Test SMS" button: test the configuration as typed.
 TEST_SMS_ACTION = "test-sms"
@@ -48,15 +47,15 @@ def provider_list(request):
 
 @admin_only
 def choose_kind(request):
-    return render(request, "providers/choose_kind.html", {"kinds": KINDS.values()})
+    return render(request, "providers/choose_kind.html", {"kinds": registry.kinds().values()})
 
 
 @hide_posted_values
 @admin_only
 def add_provider(request, kind: str):
-    if kind not in KINDS:
+    if kind not in registry.kinds():
         raise Http404("Unknown provider kind")
-    return _setup_form(request, KINDS[kind], provider=None)
+    return _setup_form(request, registry.kinds()[kind], provider=None)
 
 
 @hide_posted_values
@@ -65,7 +64,7 @@ def edit_provider(request, pk: int):
     provider = get_object_or_404(Provider, pk=pk)
     if provider.is_archived:
         return render(request, "providers/archived.html", {"provider": provider})
-    return _setup_form(request, KINDS[provider.kind], provider=provider)
+    return _setup_form(request, registry.kind_of(provider), provider=provider)
 
 
 @sensitive_variables()
@@ -74,7 +73,7 @@ def _setup_form(request, kind, provider):
     POST without it validates and saves."""
     form_class = kind.form_class
     template = kind.template
-    saved_tokens = registry.custom_tokens_of(kind.key, provider.config) if provider else []
+    saved_tokens = kind.custom_tokens(provider.config) if provider else []
     context = {
         "kind": kind,
         "provider": provider,
@@ -153,7 +152,8 @@ def rotate_callback(request, pk: int):
 def test_sms(request, pk: int):
     """Send Test SMS for a saved provider: the dialog (GET) and its outcome (POST)."""
     provider = get_object_or_404(Provider.objects.active(), pk=pk)
-    tokens = registry.custom_tokens_of(provider.kind, provider.config)
+    kind = registry.kind_of(provider)
+    tokens = kind.custom_tokens(provider.config)
     form = TestSmsForm(request.POST or None, custom_tokens=tokens, prefix="test")
     result = None
     if request.method == "POST" and form.is_valid():
@@ -174,7 +174,7 @@ def _test_unsaved(request, kind, provider, template, context):
     """Send Test SMS from the setup form: the configuration as typed, not yet saved."""
     form = kind.form_class(request.POST, provider=provider)
     config = form.to_config() if form.is_valid() else None
-    tokens = registry.custom_tokens_of(kind.key, config or {})
+    tokens = kind.custom_tokens(config or {})
     test_form = TestSmsForm(request.POST, custom_tokens=tokens, prefix="test")
     result = None
     if config is not None and test_form.is_valid():

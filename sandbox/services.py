@@ -18,11 +18,12 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from campaigns.models import Message
-from providers import message_ids, secret_rows
+from providers import message_ids, registry, secret_rows
 from providers import services as provider_services
 from providers.fields import as_rows
-from providers.kinds.generic import GenericProviderForm
-from providers.models import Provider, ProviderKind
+from providers.kinds.generic.form import GenericProviderForm
+from providers.kinds.generic.kind import GenericKind
+from providers.models import Provider
 from smshub import http
 
 from .keys import HEADER, sandbox_key
@@ -87,14 +88,14 @@ def form_data(nickname: str, config: dict) -> QueryDict:
 
 def is_sandbox(provider: Provider) -> bool:
     headers = provider.config.get("headers", [])
-    return provider.kind == ProviderKind.GENERIC and any(
+    return registry.kind_of(provider) is GenericKind and any(
         name.lower() == HEADER.lower() for name, _ in headers
     )
 
 
 def find_provider(*, active_only: bool = False) -> Provider | None:
     """The sandbox provider (the oldest, should an admin have copied it)."""
-    providers = Provider.objects.filter(kind=ProviderKind.GENERIC).order_by("created_at", "pk")
+    providers = Provider.objects.filter(kind=GenericKind.key).order_by("created_at", "pk")
     if active_only:
         providers = providers.active()
     return next((p for p in providers if is_sandbox(p)), None)

@@ -68,7 +68,8 @@ WSGI_APPLICATION = "smshub.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each provider kind keeps its setup page in its folder: "<kind>/form.html".
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "providers" / "kinds"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

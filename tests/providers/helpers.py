@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import QueryDict
 
 from providers import services
-from providers.kinds.generic import GenericProviderForm
-from providers.kinds.twilio import TwilioProviderForm
+from providers.kinds.generic.form import GenericProviderForm
+from providers.kinds.twilio.form import TwilioProviderForm
 
 JSON_BODY = '{"to": "$$To", "text": "$$Body", "ref": "$$MessageID"}'
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from providers import services
-from providers.kinds.generic import (
-    EXAMPLE_JSON,
-    GenericProviderForm,
-    has_callbacks,
-    is_http_url,
-    template_texts,
-)
+from providers.fields import is_http_url
+from providers.kinds.generic.config import EXAMPLE_JSON, has_callbacks, template_texts
+from providers.kinds.generic.form import GenericProviderForm
 from providers.models import Provider
 
 from .helpers import JSON_BODY, create_generic, generic_data

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.payloads import GenericPayloadBuilder, OutgoingMessage, UnsafeHeader, format_number
+from providers.base import OutgoingMessage
+from providers.kinds.generic.payload import GenericPayloadBuilder, UnsafeHeader, format_number
 from providers.templating import MissingReplacement
 
 BATCH_JSON = """{

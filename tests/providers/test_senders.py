@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug import Response
 
-from providers.kinds.generic_sender import GenericSender
-from providers.kinds.twilio_sender import TwilioSender, status_callback
+from providers.base import OutgoingMessage
+from providers.kinds.generic.sender import GenericSender
+from providers.kinds.twilio.sender import TwilioSender, status_callback
 from providers.masking import MASK
-from providers.payloads import OutgoingMessage
 from tests.providers.helpers import generic_config
 
 BATCH_JSON = '{"hid": "$$hid", "msgs": [{"to": "$$To", "mid": "$$MessageID", "text": "$$Body"}]}'

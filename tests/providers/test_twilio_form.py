@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from providers import services
-from providers.kinds import twilio
-from providers.kinds.twilio import TwilioProviderForm
+from providers.kinds.twilio import form as twilio
+from providers.kinds.twilio.form import TwilioProviderForm
 
 from .helpers import ACCOUNT_SID, SERVICE_SID, create_twilio, twilio_data
 

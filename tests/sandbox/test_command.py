@@ -6,7 +6,7 @@ import pytest
 
 from audit.models import AuditEntry
 from providers import services as provider_services
-from providers.kinds.generic import GenericProviderForm
+from providers.kinds.generic.form import GenericProviderForm
 from providers.models import Provider
 from sandbox import services
 from sandbox.keys import HEADER, sandbox_key

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 
 from callbacks.events import ERROR_CODES
-from callbacks.receivers import generic
 from providers import message_ids
+from providers.kinds.generic import receiver as generic
 from sandbox import simulate
 from sandbox.simulate import Submitted
 

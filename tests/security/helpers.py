@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from providers.kinds.generic_sender import GenericSender
-from providers.payloads import OutgoingMessage
+from providers.base import OutgoingMessage
+from providers.kinds.generic.sender import GenericSender
 
 
 def send_one(config: dict, session_key: str, secrets: dict | None = None):

@@ -11,8 +11,8 @@ from callbacks import intake
 from callbacks.models import CallbackRequest, RequestStatus
 from callbacks.pages import shown_body
 from providers import response_mapping
-from providers.kinds.twilio_sender import TwilioSender
-from providers.payloads import OutgoingMessage
+from providers.base import OutgoingMessage
+from providers.kinds.twilio.sender import TwilioSender
 from tests.providers.helpers import ACCOUNT_SID, create_generic, create_twilio, generic_config
 
 from .helpers import send_one

@@ -16,7 +16,7 @@ from django.db import connection
 
 from audit.models import AuditEntry
 from providers import services
-from providers.kinds.generic import GenericProviderForm
+from providers.kinds.generic.form import GenericProviderForm
 from providers.models import Provider
 from smshub import crypto
 from tests.providers.helpers import create_generic, generic_data

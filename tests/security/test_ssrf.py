@@ -26,8 +26,8 @@ from pytest_httpserver import HTTPServer
 
 from benchmarks.stub_provider import StubProvider
 from campaigns.models import DispatchReason, Message, MessageState
-from providers.kinds.twilio_sender import TwilioSender
-from providers.payloads import OutgoingMessage
+from providers.base import OutgoingMessage
+from providers.kinds.twilio.sender import TwilioSender
 from smshub import http
 from smshub.checks import check_ssrf_guard
 from tests.campaigns.helpers import run, sending_campaign

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from smshub import jsonsafe
+from django.conf import settings
 
-from ..events import (
+from callbacks.events import (
     CLICKED,
     DELIVERED,
     FAILED,
@@ -18,6 +18,8 @@ from ..events import (
     NormalizedEvent,
     error_description,
 )
+from callbacks.receivers.base import REPLY_KEPT, Parsed, Receiver, Rejected
+from smshub import jsonsafe
 
 MANDATORY = {
     DELIVERED: ("ts", "meta", "description"),
@@ -25,25 +27,21 @@ MANDATORY = {
     CLICKED: ("ts", "meta", "url"),
     REPLIED: ("ts", "meta", "incomingText"),
 }
-REPLY_KEPT = 512
 MILLISECONDS_FROM = 10**12  # a `ts` above this is in milliseconds
 
 
-class BadCallback(ValueError):
-    """The request is not a valid callback; `missing_fields` names every missing key."""
-
-    def __init__(self, message: str, missing_fields: list[str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.missing_fields = missing_fields or []
+class GenericReceiver(Receiver):
+    def parse(self, request, provider) -> Parsed:
+        return Parsed(parse(bytes(request.body), max_records=settings.CALLBACK_MAX_RECORDS))
 
 
 def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:
-    """Every record of the request as a NormalizedEvent, or BadCallback."""
+    """Every record of the request as a NormalizedEvent, or Rejected: 400 naming every
+    missing key, 413 past `max_records`."""
     try:
         document = jsonsafe.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCallback(f"Bad request. The body is not valid JSON: {exc}.") from exc
+        raise Rejected(400, f"Bad request. The body is not valid JSON: {exc}.") from exc
     groups = document if isinstance(document, list) else [document]
     missing: dict[str, None] = {}
     problems: list[str] = []
@@ -68,7 +66,7 @@ def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:
             continue
         records += len(data)
         if records > max_records:
-            raise TooManyRecords(max_records)
+            raise Rejected(413, f"Payload Too Large: more than {max_records} records.")
         for record in data:
             if not isinstance(record, dict):
                 problems.append(f"a record of {kind!r} is not an object")
@@ -83,18 +81,12 @@ def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:
             except ValueError as exc:
                 problems.append(str(exc))
     if missing:
-        raise BadCallback("Bad request. Some mandatory parameter was missing.", list(missing))
+        raise Rejected(400, "Bad request. Some mandatory parameter was missing.", list(missing))
     if problems:
-        raise BadCallback(f"Bad request. {problems[0][0].upper()}{problems[0][1:]}.")
+        raise Rejected(400, f"Bad request. {problems[0][0].upper()}{problems[0][1:]}.")
     if not events:
-        raise BadCallback("Bad request. The request holds no events.")
+        raise Rejected(400, "Bad request. The request holds no events.")
     return events
-
-
-class TooManyRecords(Exception):
-    def __init__(self, limit: int):
-        super().__init__(f"more than {limit} records")
-        self.limit = limit
 
 
 def _blank(value: Any) -> bool:

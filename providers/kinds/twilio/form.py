@@ -12,9 +12,8 @@ import re
 import phonenumbers
 from django import forms
 
-from ..fields import SecretField
-from ..forms import ProviderForm
-from .generic import is_http_url, rate_limit_field
+from ...fields import SecretField, is_http_url, rate_limit_field
+from ...forms import ProviderForm
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")

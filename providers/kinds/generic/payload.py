@@ -8,31 +8,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 import phonenumbers
 
-from . import message_ids, secret_rows
-from .kinds.generic import (
+from ... import secret_rows
+from ...base import OutboundRequest, OutgoingMessage
+from ...templating import (
+    TO,
+    parse_json_template,
+    render_tree,
+    substitute,
+)
+from .config import (
     BODY_JSON,
     GET,
     NUMBER_E164_NO_PLUS,
     NUMBER_NATIONAL,
     POST,
-)
-from .templating import (
-    BODY,
-    CAMPAIGN_ID,
-    MESSAGE_ID,
-    TEMPLATE_ID,
-    TEMPLATE_VARIABLES,
-    TO,
-    parse_json_template,
-    render_tree,
-    substitute,
 )
 
 JSON_CONTENT_TYPE = "application/json"
@@ -42,50 +37,6 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 class UnsafeHeader(ValueError):
     """A rendered header value holds a line break (it would split the request) or a character
     that HTTP headers cannot carry (they are Latin-1: `Zoë` is fine, `😀` is not)."""
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One recipient's message: its hub id, number (E.164) and per-message replacements
-    (Body, MessageID, TemplateVariables, custom tokens personalised per recipient)."""
-
-    id: int
-    to: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutboundRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes | None
-    message_ids: tuple[int, ...]
-
-
-def campaign_values(
-    campaign_id: str,
-    *,
-    template_id: str = "",
-    template_variables: str = "",
-    custom: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The replacements every message of one send shares (SPEC §3.1): with batching, the
-    only ones the global part of the payload and the headers may use."""
-    return {
-        TEMPLATE_ID: template_id,
-        TEMPLATE_VARIABLES: template_variables,
-        CAMPAIGN_ID: campaign_id,
-        **(custom or {}),
-    }
-
-
-def message_values(
-    message_id: int, body: str, personal: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """One message's own replacements: its body, its signed `$$MessageID` (SPEC §3.3) and
-    its recipient's custom values."""
-    return {BODY: body, MESSAGE_ID: message_ids.sign(message_id), **(personal or {})}
 
 
 def format_number(e164: str, number_format: str) -> str:

@@ -1,27 +1,18 @@
-"""Generic (HTTP) provider: its configuration and setup form (SPEC §2.2).
-
-Configuration keys (Provider.config): request_type, endpoint, auth_type, basic_username,
-oauth_client_url, oauth_client_id, oauth_extra, headers, body_format, params, json_body,
-batching, batch_key, records_per_batch, number_format, success_rule, message_id_path,
-rate_limit (the last three may be missing from configurations saved before they existed),
-secret_rows (which header, parameter and extra-pair values are secret: providers/secret_rows.py).
-Secrets: basic_password, oauth_secret_key, and one "<list>:<key>" per secret row.
-"""
+"""A Generic (HTTP) provider's setup form (SPEC §2.2): the fields an admin fills in, their
+rules, and how they become a configuration (its keys: config.py)."""
 
 from __future__ import annotations
 
 import json
-import re
-from urllib.parse import urlsplit
 
 from django import forms
 
-from .. import secret_rows
-from ..fields import KeyValueField, SecretField, as_rows
-from ..forms import ProviderForm
-from ..response_mapping import check_success_rule, parse_path
-from ..secret_rows import KeyValueRow
-from ..templating import (
+from ... import secret_rows
+from ...fields import KeyValueField, SecretField, as_rows, is_http_url, rate_limit_field
+from ...forms import ProviderForm
+from ...response_mapping import check_success_rule, parse_path
+from ...secret_rows import KeyValueRow
+from ...templating import (
     BODY,
     MESSAGE_ID,
     TEMPLATE_ID,
@@ -32,80 +23,23 @@ from ..templating import (
     strings_in,
     strip_json_comments,
 )
-from .generic_secret_rows import SecretRowsMixin
-
-GET, POST = "GET", "POST"
-AUTH_NONE, AUTH_BASIC, AUTH_OAUTH2 = "none", "basic", "oauth2"
-BODY_KV, BODY_JSON = "kv", "json"
-NUMBER_E164, NUMBER_E164_NO_PLUS, NUMBER_NATIONAL = "e164", "e164_no_plus", "national"
-# RFC 9110 token characters: what an HTTP header name may contain.
-HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-MAX_RECORDS_PER_BATCH = 1000
-DEFAULT_RECORDS_PER_BATCH = 100
-MIN_RATE_LIMIT, MAX_RATE_LIMIT = 0.1, 10000
-
-EXAMPLE_JSON = """{
-  "tid": "$$TemplateID",
-  "msgs": [
-    {
-      "to": "$$To",
-      "mid": "$$MessageID",
-      "body": "$$Body"
-    }
-  ]
-}"""
-
-
-def is_http_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. "http://[::1": a malformed host is not a URL, not a crash
-        return False
-
-
-def template_texts(config: dict) -> list[str]:
-    """Every string of the configuration that may hold `$$` tokens."""
-    texts = [value for _, value in config.get("headers", [])]
-    if config.get("request_type") == GET or config.get("body_format") == BODY_KV:
-        texts += [value for _, value in config.get("params", [])]
-    else:
-        # Tokens mentioned in `//` comments are not sent, so they are not used.
-        texts.append(strip_json_comments(config.get("json_body", "")))
-    return texts
-
-
-def campaign_wide_tokens(config: dict) -> set[str]:
-    """Tokens rendered once per request of a batch (headers and the JSON's global part), so
-    they take one value per campaign and cannot be personalised (SPEC §3.1)."""
-    if not (config.get("batching") and config.get("batch_key")):
-        return set()
-    parsed = parse_json_template(config.get("json_body", ""))
-    global_part = {k: v for k, v in parsed.items() if k != config["batch_key"]}
-    headers = [value for _, value in config.get("headers", [])]
-    return find_tokens([*strings_in(global_part), *headers])
-
-
-def rate_limit_field() -> forms.FloatField:
-    """The optional per-provider rate limit every kind offers (SPEC §3.4)."""
-    return forms.FloatField(
-        label="Rate limit (requests per second)",
-        required=False,
-        min_value=MIN_RATE_LIMIT,
-        max_value=MAX_RATE_LIMIT,
-        help_text="Optional. Shared by all workers. Leave blank for no limit.",
-    )
-
-
-def has_callbacks(config: dict) -> bool:
-    """A configuration that sends `$$MessageID` can be matched by callbacks (SPEC §2.2)."""
-    return MESSAGE_ID in find_tokens(template_texts(config))
-
-
-def template_id_required(config: dict) -> bool:
-    """A payload that sends $$TemplateID but no $$Body needs a template id to say anything."""
-    tokens = find_tokens(template_texts(config))
-    return TEMPLATE_ID in tokens and BODY not in tokens
+from .config import (
+    AUTH_BASIC,
+    AUTH_NONE,
+    AUTH_OAUTH2,
+    BODY_JSON,
+    BODY_KV,
+    DEFAULT_RECORDS_PER_BATCH,
+    EXAMPLE_JSON,
+    GET,
+    HEADER_NAME,
+    MAX_RECORDS_PER_BATCH,
+    NUMBER_E164,
+    NUMBER_E164_NO_PLUS,
+    NUMBER_NATIONAL,
+    POST,
+)
+from .secret_rows import SecretRowsMixin
 
 
 class GenericProviderForm(SecretRowsMixin, ProviderForm):

@@ -11,10 +11,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from smshub import jsonsafe
 
-from ..base import ERROR_KEPT, SendResult, exchange
-from ..masking import mask_request
-from ..payloads import OutboundRequest, OutgoingMessage
-from ..templating import BODY, MESSAGE_ID
+from ...base import ERROR_KEPT, OutboundRequest, OutgoingMessage, SendResult, exchange
+from ...masking import mask_request
+from ...templating import BODY, MESSAGE_ID
 
 
 def status_callback(callback_url: str, message_id: str) -> str:

@@ -3,8 +3,8 @@ was typed for them, and the rules that keep a saved value tied to its key."""
 
 from __future__ import annotations
 
-from .. import secret_rows
-from ..templating import TOKEN_RE
+from ... import secret_rows
+from ...templating import TOKEN_RE
 
 
 class SecretRowsMixin:

@@ -10,12 +10,19 @@ from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
 
-from .. import oauth
-from ..base import SendResult, ShownRequest, auth_failure, exchange
-from ..masking import mask_request
-from ..payloads import GenericPayloadBuilder, OutboundRequest, OutgoingMessage
-from ..response_mapping import is_success, provider_message_ids
-from .generic import AUTH_BASIC, AUTH_OAUTH2
+from ... import oauth
+from ...base import (
+    OutboundRequest,
+    OutgoingMessage,
+    SendResult,
+    ShownRequest,
+    auth_failure,
+    exchange,
+)
+from ...masking import mask_request
+from ...response_mapping import is_success, provider_message_ids
+from .config import AUTH_BASIC, AUTH_OAUTH2
+from .payload import GenericPayloadBuilder
 
 
 class GenericSender:

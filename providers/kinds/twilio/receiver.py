@@ -19,12 +19,10 @@ import phonenumbers
 from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_variables
 
-from providers.models import Provider
+from callbacks.events import DELIVERED, FAILED, REPLIED, STATUS, NormalizedEvent, error_description
+from callbacks.receivers.base import REPLY_KEPT, Parsed, Receiver, Rejected
 
-from .. import responses
-from ..events import DELIVERED, FAILED, REPLIED, STATUS, NormalizedEvent, error_description
-from ..models import CallbackRequest
-from .generic import REPLY_KEPT, BadCallback
+from ...models import Provider
 
 FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -42,22 +40,33 @@ UNREADABLE = (
 NO_TOKEN = "Forbidden: the provider has no auth token to check the X-Twilio-Signature with."
 
 
-class SignatureRejected(Exception):
-    """The request reached our own URL without a valid `X-Twilio-Signature` (answered 403)."""
+class TwilioReceiver(Receiver):
+    signature_header = "X-Twilio-Signature"
 
-    def __init__(self, message: str = MISMATCH):
-        super().__init__(message)
-        self.message = message
+    def parse(self, request, provider: Provider) -> Parsed:
+        event = parse(request, provider)
+        if event.type == REPLIED:
+            return Parsed(inbound=[event])
+        return Parsed(events=[event])
+
+    def success(self, parsed: Parsed) -> HttpResponse | None:
+        """An inbound message gets an empty TwiML (no automatic reply); a status callback the
+        JSON answer (Twilio ignores it, but it reads well in the request log)."""
+        if parsed.inbound:
+            return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+        return None
 
 
-def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
-    """The request's one event, or BadCallback (malformed) or SignatureRejected (forged)."""
+def parse(row, provider: Provider) -> NormalizedEvent:
+    """The request's one event, or Rejected: 400 when malformed, 403 when forged."""
     is_form = row.content_type.strip().lower() == FORM
     params = _form(row) if is_form else {}
     check_signature(row, provider, params)  # before saying anything about the content
     if not is_form:
         shown = row.content_type or "none"
-        raise BadCallback(f"Bad request. A Twilio callback is form-encoded ({FORM}), not {shown}.")
+        raise Rejected(
+            400, f"Bad request. A Twilio callback is form-encoded ({FORM}), not {shown}."
+        )
     fields = {name: values[0] for name, values in params.items()}  # Twilio sends each once
     status = _status(fields)
     sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
@@ -67,7 +76,7 @@ def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
     if status == RECEIVED and not fields.get("From", "").strip():
         missing.append("From")
     if missing:
-        raise BadCallback("Bad request. Some mandatory parameter was missing.", missing)
+        raise Rejected(400, "Bad request. Some mandatory parameter was missing.", missing)
 
     # A delivery report's own time when it has one, else the receipt time; a repeat is
     # recognised by the message's sid and the status, whatever its time (SPEC §6.5).
@@ -103,46 +112,32 @@ def parse(row: CallbackRequest, provider: Provider) -> list[NormalizedEvent]:
             )
         else:  # queued, sending, sent, accepted, scheduled, read, canceled…: kept, not counted
             event = NormalizedEvent(STATUS, ts, meta, properties=properties, identity=identity)
-    return [event]
-
-
-def answer(row: CallbackRequest, outcome) -> HttpResponse:
-    """An inbound message gets an empty TwiML (no automatic reply); a status callback the
-    generic JSON answer (Twilio ignores it, but it reads well in the request log)."""
-    if is_inbound(row):
-        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-    return responses.success(outcome.counts)
-
-
-def is_inbound(row: CallbackRequest) -> bool:
-    text = bytes(row.body).decode("utf-8", errors="replace")
-    fields = {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
-    return _status(fields) == RECEIVED
+    return event
 
 
 # --- signature ---------------------------------------------------------------------------------
 @sensitive_variables()
-def check_signature(row: CallbackRequest, provider: Provider, params: dict) -> None:
-    """Raise SignatureRejected unless the request carries Twilio's signature of the URL it
+def check_signature(row, provider: Provider, params: dict) -> None:
+    """Raise Rejected (403) unless the request carries Twilio's signature of the URL it
     called. Skipped when a custom callback URL is configured: Twilio then calls the relay,
     whose URL we cannot know the signature of, and the relay calls us."""
     if provider.config.get("custom_callback_url"):
         return
     given = row.signature.strip()
     if not given:
-        raise SignatureRejected(MISSING)
+        raise Rejected(403, MISSING)
     secrets = provider.readable_secrets()
     if secrets is None:
-        raise SignatureRejected(UNREADABLE)
+        raise Rejected(403, UNREADABLE)
     token = secrets.get("auth_token", "")
     if not token:
-        raise SignatureRejected(NO_TOKEN)
+        raise Rejected(403, NO_TOKEN)
     matches = [
         hmac.compare_digest(signature(token, url, params).encode(), given.encode())
         for url in signed_urls(row, provider)
     ]
     if not any(matches):
-        raise SignatureRejected(MISMATCH)
+        raise Rejected(403, MISMATCH)
 
 
 @sensitive_variables()
@@ -153,7 +148,7 @@ def signature(token: str, url: str, params: dict[str, list[str]]) -> str:
     return base64.b64encode(digest).decode()
 
 
-def signed_urls(row: CallbackRequest, provider: Provider) -> list[str]:
+def signed_urls(row, provider: Provider) -> list[str]:
     """The URLs Twilio may have signed: our public callback URL (SITE_URL, right behind a
     proxy) with the query it was called with, and the URL as Django saw it (right without
     SITE_URL); each with and without the scheme's standard port, as Twilio's libraries try."""
@@ -183,12 +178,12 @@ def _port_variants(url: str) -> list[str]:
 
 
 # --- fields ------------------------------------------------------------------------------------
-def _form(row: CallbackRequest) -> dict[str, list[str]]:
+def _form(row) -> dict[str, list[str]]:
     try:
         text = bytes(row.body).decode("utf-8")
         return parse_qs(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as exc:
-        raise BadCallback(f"Bad request. The form body is not valid UTF-8: {exc}.") from exc
+        raise Rejected(400, f"Bad request. The form body is not valid UTF-8: {exc}.") from exc
 
 
 def _status(fields: dict[str, str]) -> str:
@@ -200,7 +195,7 @@ def _status(fields: dict[str, str]) -> str:
     return status
 
 
-def _meta(row: CallbackRequest, fields: dict[str, str]) -> str:
+def _meta(row, fields: dict[str, str]) -> str:
     """Our StatusCallback carries `meta` in its query; a relay forwards it as a field. The
     query wins: on our own URL it is covered by Twilio's signature."""
     in_query = parse_qs(row.query, keep_blank_values=True).get("meta", [""])[0]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from ...templating import custom_tokens
+from ..base import Kind
+from . import config as generic_config
+from .form import GenericProviderForm
+from .receiver import GenericReceiver
+from .sender import GenericSender
+
+
+class GenericKind(Kind):
+    key = GenericProviderForm.kind
+    label = "Generic (HTTP)"
+    description = (
+        "Any provider with an HTTP API: GET or POST, key-value or JSON, batching, "
+        "Basic or OAuth 2.0 authentication."
+    )
+    form_class = GenericProviderForm
+    template = "generic/form.html"
+    receiver = GenericReceiver()
+
+    @classmethod
+    def sender(cls, config, secrets, *, callback_url, campaign_values, session_key):
+        return GenericSender(
+            config, secrets, campaign_values=campaign_values, session_key=session_key
+        )
+
+    @classmethod
+    def custom_tokens(cls, config: dict) -> list[str]:
+        return custom_tokens(generic_config.template_texts(config))
+
+    @classmethod
+    def campaign_wide_tokens(cls, config: dict) -> set[str]:
+        return generic_config.campaign_wide_tokens(config)
+
+    @classmethod
+    def template_id_required(cls, config: dict) -> bool:
+        return generic_config.template_id_required(config)
+
+    @classmethod
+    def has_callbacks(cls, config: dict) -> bool:
+        return generic_config.has_callbacks(config)
+
+    @classmethod
+    def claim_size(cls, config: dict) -> int:
+        return generic_config.claim_size(config)
