@@ -95,7 +95,7 @@ def test_it_adds_a_batched_json_provider_with_basic_auth(admin_page, site):
     expect(page.get_by_role("status")).to_have_text("Provider “Acme SMS” saved.")
     provider = Provider.objects.get()
     expect(page).to_have_url(site + provider.get_absolute_url())
-    assert provider.kind == "generic"
+    assert provider.get_kind_display() == "Generic (HTTP)"
     assert provider.is_default  # the only active provider is the default
     assert provider.config == {
         "request_type": "POST",

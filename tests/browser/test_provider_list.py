@@ -16,7 +16,7 @@ LIST = "/settings/channels/sms/providers/"
 
 
 def make_provider(nickname: str, kind: str = "generic", *, is_default: bool = False) -> Provider:
-    config = {"endpoint": "https://api.example.com/send"} if kind == "generic" else {}
+    config = {"generic": {"endpoint": "https://api.example.com/send"}}.get(kind, {})
     return Provider.objects.create(
         kind=kind, nickname=nickname, config=config, is_default=is_default
     )

@@ -55,7 +55,7 @@ def test_it_adds_a_twilio_provider_and_restores_our_callback_url(admin_page, sit
     expect(page.get_by_role("status")).to_have_text("Provider “Twilio US” saved.")
     provider = Provider.objects.get()
     expect(page).to_have_url(site + provider.get_absolute_url())
-    assert provider.kind == "twilio"
+    assert provider.get_kind_display() == "Twilio"
     assert provider.config == {
         "account_sid": ACCOUNT_SID,
         "custom_callback_url": "",

@@ -139,16 +139,16 @@ def test_a_twilio_delivered_callback_posted_twice_counts_once(client, db):
 
 @needs_postgres
 @quiet_live_server
-@pytest.mark.parametrize("kind", ["delivered", "inbound reply"])
-def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeypatch, kind):
+@pytest.mark.parametrize("report", ["delivered", "inbound reply"])
+def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeypatch, report):
     """The same signed Twilio callback arriving twice at the same moment (Twilio's retry
     while the first is still being processed): one event, one duplicate in the records."""
     side_by_side(monkeypatch, 2)
     provider = create_twilio(None)
     (message,) = sent_messages(provider, 1)
     base = f"{live_server.url}/callbacks/sms/{provider.callback_token}/"
-    if kind == "delivered":
-        url, form = f"{base}?{urlencode({'meta': message_ids.sign(message.id)})}", status_form(kind)
+    if report == "delivered":
+        url, form = f"{base}?{urlencode({'meta': message_ids.sign(message.id)})}", status_form(report)
     else:
         url, form = base, inbound_form(message.to, "Thanks!")
     headers = {"X-Twilio-Signature": sign(url, form)}
@@ -156,7 +156,7 @@ def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeyp
     answers = post_at_once(2, url, data=form, headers=headers)
 
     assert [a.status_code for a in answers] == [200, 200]
-    if kind == "delivered":
+    if report == "delivered":
         duplicates = sorted(data_of(a.json())["duplicate_events"] for a in answers)
         assert duplicates == [0, 1]
     else:  # Twilio is answered an empty TwiML, whatever was recorded
@@ -167,5 +167,5 @@ def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeyp
     ]
     assert Event.objects.get().message_id == message.id
     counted = totals()
-    assert (counted["delivered"], counted["replies"]) == ((1, 0) if kind == "delivered" else (0, 1))
+    assert (counted["delivered"], counted["replies"]) == ((1, 0) if report == "delivered" else (0, 1))
     assert rollups.snapshot() == rollups.recompute()

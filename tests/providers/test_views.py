@@ -167,7 +167,7 @@ def test_it_creates_a_provider_from_the_add_page(admin_client, admin_user):
     provider = Provider.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"{BASE}{provider.pk}/"
-    assert provider.kind == "generic"
+    assert provider.get_kind_display() == "Generic (HTTP)"
     assert provider.nickname == "Acme SMS"
     assert provider.callback_token == token
     assert provider.is_default is True
@@ -182,7 +182,7 @@ def test_it_creates_a_twilio_provider_from_the_add_page(admin_client):
 
     provider = Provider.objects.get()
     assert response.status_code == 302
-    assert provider.kind == "twilio"
+    assert provider.get_kind_display() == "Twilio"
     assert provider.get_secrets() == {"auth_token": "twilio-auth-token-0001"}
 
 

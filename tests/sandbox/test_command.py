@@ -26,7 +26,7 @@ def test_it_creates_the_sandbox_provider_once():
     assert second == "Sandbox provider “Sandbox (simulated)”: up to date.\n"
     assert list(Provider.objects.all()) == [provider]
     assert provider.nickname == "Sandbox (simulated)"
-    assert provider.kind == "generic"
+    assert provider.get_kind_display() == "Generic (HTTP)"
     assert provider.is_default
     assert AuditEntry.objects.filter(action="created").count() == 1
 

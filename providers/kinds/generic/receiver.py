@@ -93,18 +93,18 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _event(kind: str, record: dict) -> NormalizedEvent:
+def _event(event_type: str, record: dict) -> NormalizedEvent:
     ts = parse_ts(record["ts"])
     meta = _text(record["meta"], "meta")
-    if kind == DELIVERED:
+    if event_type == DELIVERED:
         return NormalizedEvent(
             DELIVERED, ts, meta, description=_text(record["description"], "description")
         )
-    if kind == FAILED:
+    if event_type == FAILED:
         code = _text(record["code"], "code")
         description = error_description(code, _text(record["description"], "description"))
         return NormalizedEvent(FAILED, ts, meta, code=code, description=description)
-    if kind == CLICKED:
+    if event_type == CLICKED:
         url = _text(record["url"], "url")
         short_url = _text(record.get("shorturl") or "", "shorturl")
         return NormalizedEvent(
