@@ -29,7 +29,8 @@ class CallbackRequest(models.Model):
     content_type = models.CharField(max_length=200, blank=True, default="")
     query = models.TextField(blank=True, default="")
     body = models.BinaryField()
-    signature = models.CharField(max_length=200, blank=True, default="")  # X-Twilio-Signature
+    # The header its kind's receiver authenticates it by (signature_header: X-Twilio-Signature…)
+    signature = models.CharField(max_length=200, blank=True, default="")
     url = models.TextField(blank=True, default="")  # as the provider addressed it
     status = models.CharField(max_length=20, choices=RequestStatus.choices)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
