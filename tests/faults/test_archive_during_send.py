@@ -18,9 +18,8 @@ from datetime import datetime
 
 import pytest
 
-from campaigns import services
+from campaigns import retire, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState, SkipReason
-from providers import services as provider_services
 from providers.models import Provider
 from stats import rollups
 from tests.campaigns.worker import needs_services, wait_until
@@ -96,7 +95,7 @@ def archive_with_two_groups_in_flight(server, worker_factory, late: Answer) -> A
     claimed = attempts_of(campaign)
     in_flight = ids_in(campaign, MessageState.SENDING)
     started = time.monotonic()
-    provider_services.archive(campaign.provider, None)
+    retire.archive_provider(campaign.provider, None)
     policy.release.set()
 
     recorded = wait_until(lambda: not ids_in(campaign, MessageState.SENDING), timeout=30)
