@@ -21,7 +21,7 @@ import pytest
 from campaigns import retire, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 from providers.models import Provider
-from stats import rollups
+from stats import rebuild
 from tests.campaigns.worker import needs_services, wait_until
 
 from .callback_books import totals
@@ -123,7 +123,7 @@ def assert_stopped_and_balanced(campaign, stub, sent: set[int]) -> None:
     assert set(stub.accepted) == sent and set(stub.accepted.values()) == {1}
     counted = totals()
     assert (counted["sent"], counted["skipped"]) == (len(sent), COUNT - len(sent))
-    assert rollups.snapshot() == rollups.recompute(), "rollups differ from a recompute"
+    assert rebuild.snapshot() == rebuild.recompute(), "rollups differ from a recompute"
 
 
 def test_archiving_mid_send_claims_nothing_more_and_lets_the_groups_in_flight_finish(

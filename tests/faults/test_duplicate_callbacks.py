@@ -15,7 +15,7 @@ from callbacks import services
 from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns.models import Message
 from providers import message_ids
-from stats import rollups
+from stats import rebuild
 from tests.callbacks.test_twilio_callbacks import (
     TWIML,
     inbound_form,
@@ -102,7 +102,7 @@ def test_the_same_10000_events_posted_three_times_at_once_count_once(live_server
     delivered = Message.objects.filter(outcome="delivered", delivered_at__isnull=False)
     assert delivered.count() == COUNT
     assert totals()["delivered"] == COUNT
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 def test_a_twilio_delivered_callback_posted_twice_counts_once(client, db):
@@ -134,7 +134,7 @@ def test_a_twilio_delivered_callback_posted_twice_counts_once(client, db):
     message.refresh_from_db()
     assert message.outcome == "delivered"
     assert totals()["delivered"] == 1
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 @needs_postgres
@@ -168,4 +168,4 @@ def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeyp
     assert Event.objects.get().message_id == message.id
     counted = totals()
     assert (counted["delivered"], counted["replies"]) == ((1, 0) if kind == "delivered" else (0, 1))
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
