@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from django.http import JsonResponse
 
-from .services import Counts
+if TYPE_CHECKING:
+    from .services import Counts
 
 
 def success(counts: Counts) -> JsonResponse:
