@@ -9,7 +9,8 @@ from django.db import transaction
 from providers import services as provider_services
 from providers.models import Provider
 
-from .services import stop_for_provider
+from .models import Campaign
+from .services import STOPPABLE, stop
 
 
 @transaction.atomic
@@ -17,12 +18,17 @@ def archive_provider(provider: Provider, actor) -> None:
     """Irreversible: the provider's campaigns stop; it can no longer be chosen or edited."""
     if provider.is_archived:
         return
-    stop_for_provider(provider, f"Stopped: the provider “{provider.nickname}” was archived.")
+    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was archived.")
     provider_services.archive(provider, actor)
 
 
 @transaction.atomic
 def delete_provider(provider: Provider, actor) -> None:
     """The provider's campaigns stop and stay, without a provider; its messages go with it."""
-    stop_for_provider(provider, f"Stopped: the provider “{provider.nickname}” was deleted.")
+    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was deleted.")
     provider_services.delete(provider, actor)
+
+
+def _stop_campaigns(provider: Provider, reason: str) -> None:
+    for campaign in Campaign.objects.filter(provider=provider, status__in=STOPPABLE):
+        stop(campaign, reason)
