@@ -79,8 +79,8 @@ CELERY_HAND_OFFS = {
 def app_modules() -> dict[str, Path]:
     """Dotted name → file of every module of the apps, migrations left out."""
     modules = {}
-    for app in APPS:
-        for path in sorted((ROOT / app).rglob("*.py")):
+    for app_name in APPS:
+        for path in sorted((ROOT / app_name).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if "migrations" in parts:
                 continue
