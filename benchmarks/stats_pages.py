@@ -269,7 +269,7 @@ def run(count: int) -> dict[str, float]:
     from django.utils import timezone
 
     from campaigns.models import Message
-    from stats import rollups
+    from stats import rebuild
     from stats.figures import DateRange, Scope, figures
     from stats.models import DailyError, DailyLatency, DailyStat
 
@@ -279,7 +279,7 @@ def run(count: int) -> dict[str, float]:
     seeded = time.perf_counter() - started
     started = time.perf_counter()
     with transaction.atomic():
-        rollups.rebuild()
+        rebuild.rebuild()
     rebuilt = time.perf_counter() - started
     rows = (DailyStat.objects.count(), DailyError.objects.count(), DailyLatency.objects.count())
     today = timezone.localdate()

@@ -1,4 +1,5 @@
-"""The callback endpoint (SPEC §6.1): providers post here; nothing else is reachable."""
+"""The public endpoints: the callback endpoint providers post to (SPEC §6.1; nothing else is
+reachable) and the tracked-link redirect recipients open (SPEC §4.1)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
+from campaigns import links
 from providers import registry
 from providers.models import Provider
 
-from . import intake, responses
+from . import clicks, intake, responses
 from .models import CallbackRequest, RequestStatus
 from .receivers.base import Outcome, answer
 
@@ -101,3 +105,16 @@ def _keep_refused(row: CallbackRequest, outcome: Outcome) -> None:
         row.save()
     except DatabaseError:
         logger.exception("a refused callback could not be kept")
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def tracked_link(request, code: str):
+    """/l/<code>: count the click (people only) and send the visitor on (302)."""
+    target = links.resolve(code)
+    if target is None:
+        return render(request, "callbacks/link_not_found.html", status=404)
+    user_agent = request.headers.get("User-Agent", "")
+    if not clicks.is_prefetch(request.method, user_agent):
+        clicks.record(target, user_agent, request.build_absolute_uri())
+    return HttpResponseRedirect(target.url)

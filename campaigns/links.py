@@ -1,4 +1,5 @@
-"""Click tracking (SPEC §4.1): finding the links in a body and the codes of their short links.
+"""Click tracking (SPEC §4.1): finding the links in a body, the codes of their short links and
+where a code leads.
 
 A short link is ``<link base><code>``; the code is base64url(varint(message id) · link index
 · HMAC-SHA256(key, both)[:6]), 11 characters for small ids and at most MAX_CODE_LENGTH
@@ -18,8 +19,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
+
+from . import personalize
+from .models import Message
 
 MAX_INDEX = 255
 MAX_MESSAGE_ID = 2**63 - 1
@@ -120,6 +125,29 @@ def decode(code: str) -> tuple[int, int] | None:
     if _varint(message_id) != payload[:-1]:
         return None  # not one varint (or not its shortest form): not something encode makes
     return message_id, payload[-1]
+
+
+@dataclass(frozen=True)
+class Target:
+    message: Message
+    index: int
+    url: str
+
+
+def resolve(code: str) -> Target | None:
+    """The message and original URL behind a tracked link's code, or None. The URL is the
+    code's link in the message's body as it was sent (personalised from the contact's
+    attributes), so nothing per link needs storing."""
+    decoded = decode(code)
+    if decoded is None:
+        return None
+    message_id, index = decoded
+    message = Message.objects.select_related("campaign", "provider").filter(pk=message_id).first()
+    if message is None:
+        return None
+    body = personalize.render(message.campaign.body, message.values or {})
+    url = original_url(body, index)
+    return Target(message, index, url) if url else None
 
 
 def track(text: str, message_id: int, link_base: str) -> str:

@@ -193,15 +193,6 @@ def stop(campaign: Campaign, reason: str) -> int:
     return bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
-def stop_for_provider(provider, reason: str) -> int:
-    """Archiving or deleting a provider stops its scheduled and running campaigns (SPEC
-    §2.3); returns how many."""
-    campaigns = list(Campaign.objects.filter(provider=provider, status__in=STOPPABLE))
-    for campaign in campaigns:
-        stop(campaign, reason)
-    return len(campaigns)
-
-
 def enqueue(campaign_id: int) -> int:
     """Hand the campaign's pending messages to workers as id ranges; returns the task count."""
     from .tasks import send_range  # tasks import this module

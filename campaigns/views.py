@@ -1,22 +1,21 @@
-"""Campaign pages (marketers and admins) and the tracked-link redirect. Views validate a form,
-call campaigns.services, render."""
+"""Campaign pages (marketers and admins). Views validate a form, call campaigns.services,
+render."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from accounts.roles import MANAGE_CAMPAIGNS
 from audiences.models import Contact
 from stats.figures import campaign_figures
 
-from . import clicks, links, segments, services
+from . import links, segments, services
 from .compose import link_base
 from .forms import SEND_LATER, CampaignForm, SendTestForm
 from .models import Campaign, CampaignStatus, MessageState
@@ -193,16 +192,3 @@ def send_test(request, pk: int):
     return render(
         request, "campaigns/detail.html", {**context, "progress": services.progress(campaign)}
     )
-
-
-@login_not_required
-@require_http_methods(["GET", "HEAD"])
-def tracked_link(request, code: str):
-    """/l/<code>: count the click (people only) and send the visitor on (302)."""
-    target = clicks.resolve(code)
-    if target is None:
-        return render(request, "campaigns/link_not_found.html", status=404)
-    user_agent = request.headers.get("User-Agent", "")
-    if not clicks.is_prefetch(request.method, user_agent):
-        clicks.record(target, user_agent, request.build_absolute_uri())
-    return HttpResponseRedirect(target.url)

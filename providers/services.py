@@ -103,11 +103,11 @@ def mark_default(provider: Provider, actor) -> None:
 
 @transaction.atomic
 def archive(provider: Provider, actor) -> None:
-    """Irreversible: the provider can no longer be chosen or edited; its stats stay."""
+    """Irreversible: the provider can no longer be chosen or edited; its stats stay. Its
+    campaigns are stopped by campaigns.retire, which calls this."""
     if provider.is_archived:
         return
     provider.archived_at = timezone.now()
-    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was archived.")
     was_default = provider.is_default
     provider.is_default = False
     provider.save(update_fields=["archived_at", "is_default", "updated_at"])
@@ -119,19 +119,12 @@ def archive(provider: Provider, actor) -> None:
 @transaction.atomic
 def delete(provider: Provider, actor) -> None:
     """Removes the provider, its credentials and its messages (the database deletes them);
-    its campaigns stop and stay, without a provider."""
+    its campaigns stay, without a provider (campaigns.retire stops them first)."""
     audit.record(actor, "deleted", provider)
-    _stop_campaigns(provider, f"Stopped: the provider “{provider.nickname}” was deleted.")
     was_default = provider.is_default
     provider.delete()
     if was_default:
         ensure_a_default()
-
-
-def _stop_campaigns(provider: Provider, reason: str) -> None:
-    from campaigns.services import stop_for_provider  # campaigns build on providers
-
-    stop_for_provider(provider, reason)
 
 
 @transaction.atomic

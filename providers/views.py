@@ -1,4 +1,5 @@
-"""Provider setup pages (admins only). Views validate and call providers.services."""
+"""Provider setup pages (admins only). Views validate and call providers.services (and
+campaigns.retire, which stops a provider's campaigns when it is archived or deleted)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.roles import MANAGE_PROVIDERS
+from campaigns import retire
 from stats.figures import DateRange, provider_figures
 
 from . import registry, services
@@ -118,7 +120,7 @@ def mark_default(request, pk: int):
 def archive_provider(request, pk: int):
     provider = get_object_or_404(Provider.objects.active(), pk=pk)
     if request.method == "POST":
-        services.archive(provider, request.user)
+        retire.archive_provider(provider, request.user)
         messages.success(request, f"“{provider.nickname}” archived.")
         return redirect("providers:list")
     return render(request, "providers/confirm_archive.html", {"provider": provider})
@@ -130,7 +132,7 @@ def delete_provider(request, pk: int):
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm_nickname", "").strip() == provider.nickname:
-            services.delete(provider, request.user)
+            retire.delete_provider(provider, request.user)
             messages.success(request, f"“{provider.nickname}” deleted.")
             return redirect("providers:list")
         error = "Type the provider's nickname exactly to confirm."

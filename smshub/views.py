@@ -1,4 +1,4 @@
-"""Site-wide views: the overview page, the health check and friendly error pages."""
+"""Site-wide views: the health check and friendly error pages."""
 
 from __future__ import annotations
 
@@ -8,54 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from accounts.roles import VIEW_PROVIDER_STATS
-from campaigns.models import Campaign, CampaignStatus
-from providers.models import Provider
-from stats import figures as stats_figures
-from stats import views as stats_views
-
 from .celery import app as celery_app
-
-RECENT_CAMPAIGNS = 5
-
-
-def overview(request):
-    """Stats over all providers, the providers side by side and the recent campaigns (SPEC §7),
-    for marketers and admins; a user without a role sees the providers' state only."""
-    if not request.user.has_perm(VIEW_PROVIDER_STATS):
-        providers = Provider.objects.active()
-        return render(
-            request,
-            "overview.html",
-            {"provider_count": providers.count(), "default_provider": providers.default()},
-        )
-    chosen = stats_views.chosen_range(request)
-    span = chosen.span
-    comparison = stats_figures.provider_comparison(span)  # every provider, archived ones too
-    active = [row.provider for row in comparison if not row.provider.is_archived]
-    overall = stats_figures.figures(stats_figures.Scope(), span)
-    days = stats_figures.daily(stats_figures.Scope(), span, has_callbacks=overall.has_callbacks)
-    if request.GET.get("format") == "csv":
-        return stats_views.csv_response(chosen, days, "all-providers")
-    recent = list(
-        Campaign.objects.select_related("provider")
-        .exclude(status=CampaignStatus.DRAFT)
-        .order_by("-created_at", "-pk")[:RECENT_CAMPAIGNS]
-    )
-    lifetime = stats_figures.campaign_figures(recent)
-    context = {
-        **chosen.context(),
-        "has_providers": bool(comparison),
-        "provider_count": len(active),
-        "default_provider": next((p for p in active if p.is_default), None),
-        "figures": overall,
-        "cards": stats_views.cards(overall),
-        "days": days,
-        "delivery_chart": stats_views.delivery_chart(days),
-        "comparison": [(row, stats_views.latency_text(row.latency)) for row in comparison],
-        "recent": [(campaign, lifetime[campaign.pk]) for campaign in recent],
-    }
-    return stats_views.render_panel(request, "overview.html", "overview-panel", context, chosen)
 
 
 @login_not_required

@@ -7,7 +7,7 @@ callback and every sent group of a busy campaign until its commit, serialising t
 Readers only ever sum, so the shards are invisible to them.
 
 Each counter's date is fixed by one column of the message or event that caused it, so
-`recompute_stats` can rebuild them exactly (stats/rollups.py):
+`recompute_stats` can rebuild them exactly (stats/rebuild.py):
 
 | counter | counts | dated by |
 | --- | --- | --- |
@@ -24,9 +24,6 @@ Each counter's date is fixed by one column of the message or event that caused i
 from __future__ import annotations
 
 from django.db import models
-
-from campaigns.models import Campaign
-from providers.models import Provider
 
 COUNTERS = (
     "sent",
@@ -47,8 +44,12 @@ class DailyStat(models.Model):
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
     shard = models.PositiveSmallIntegerField(default=0)
-    provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.DB_CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.DB_CASCADE, related_name="+"
+    )
     sent = models.BigIntegerField(default=0)
     dispatch_errors = models.BigIntegerField(default=0)
     skipped = models.BigIntegerField(default=0)
@@ -77,8 +78,12 @@ class DailyError(models.Model):
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
     shard = models.PositiveSmallIntegerField(default=0)
-    provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.DB_CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.DB_CASCADE, related_name="+"
+    )
     code = models.CharField(max_length=40)
     count = models.BigIntegerField(default=0)
 
@@ -102,8 +107,12 @@ class DailyLatency(models.Model):
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
     shard = models.PositiveSmallIntegerField(default=0)
-    provider = models.ForeignKey(Provider, on_delete=models.DB_CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.DB_CASCADE, related_name="+")
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.DB_CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.DB_CASCADE, related_name="+"
+    )
     bucket = models.PositiveSmallIntegerField()  # stats.rollups.LATENCY_BUCKETS index
     count = models.BigIntegerField(default=0)
 

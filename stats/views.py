@@ -1,5 +1,5 @@
-"""The Stats and Errors tabs of a campaign and of a provider (SPEC §7), and the helpers the
-overview page shares with them: the date range, the figure cards, the charts, the CSV.
+"""The overview page and the Stats and Errors tabs of a campaign and of a provider (SPEC §7),
+with the helpers they share: the date range, the figure cards, the charts, the CSV.
 
 Every page reads the rollups through stats.figures with a fixed number of queries. A range
 change (htmx) redraws the page's panel only and puts the range in the address bar.
@@ -17,12 +17,24 @@ from django.utils import timezone
 from django_htmx.http import push_url, reswap, retarget
 
 from accounts.roles import MANAGE_CAMPAIGNS, VIEW_PROVIDER_STATS
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from providers.models import Provider
 from smshub.csvexport import csv_lines
 
 from . import charts
-from .figures import PRESETS, DateRange, Day, Figures, Latency, Scope, daily, errors, figures
+from .figures import (
+    PRESETS,
+    DateRange,
+    Day,
+    Figures,
+    Latency,
+    Scope,
+    campaign_figures,
+    daily,
+    errors,
+    figures,
+    provider_comparison,
+)
 from .forms import RangeForm, range_query
 from .rollups import LATENCY_BUCKETS
 
@@ -31,9 +43,49 @@ stats_viewers = permission_required(VIEW_PROVIDER_STATS, raise_exception=True)
 
 TIMES = "\N{MULTIPLICATION SIGN}"  # in the formulas shown
 CSV_COLUMNS = ("day", "sent", "delivered", "errors", "clicks", "unique_clicks", "ctr")
+RECENT_CAMPAIGNS = 5
 
 
 # --- pages -------------------------------------------------------------------------------------
+def overview(request):
+    """Stats over all providers, the providers side by side and the recent campaigns (SPEC §7),
+    for marketers and admins; a user without a role sees the providers' state only."""
+    if not request.user.has_perm(VIEW_PROVIDER_STATS):
+        providers = Provider.objects.active()
+        return render(
+            request,
+            "stats/overview.html",
+            {"provider_count": providers.count(), "default_provider": providers.default()},
+        )
+    chosen = chosen_range(request)
+    span = chosen.span
+    comparison = provider_comparison(span)  # every provider, archived ones too
+    active = [row.provider for row in comparison if not row.provider.is_archived]
+    overall = figures(Scope(), span)
+    days = daily(Scope(), span, has_callbacks=overall.has_callbacks)
+    if request.GET.get("format") == "csv":
+        return csv_response(chosen, days, "all-providers")
+    recent = list(
+        Campaign.objects.select_related("provider")
+        .exclude(status=CampaignStatus.DRAFT)
+        .order_by("-created_at", "-pk")[:RECENT_CAMPAIGNS]
+    )
+    lifetime = campaign_figures(recent)
+    context = {
+        **chosen.context(),
+        "has_providers": bool(comparison),
+        "provider_count": len(active),
+        "default_provider": next((p for p in active if p.is_default), None),
+        "figures": overall,
+        "cards": cards(overall),
+        "days": days,
+        "delivery_chart": delivery_chart(days),
+        "comparison": [(row, latency_text(row.latency)) for row in comparison],
+        "recent": [(campaign, lifetime[campaign.pk]) for campaign in recent],
+    }
+    return render_panel(request, "stats/overview.html", "overview-panel", context, chosen)
+
+
 @marketers
 def campaign_stats(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("provider"), pk=pk)

@@ -42,9 +42,9 @@ def rollups_match_recompute(request):
         return
     request.getfixturevalue("db" if "db" in used else "transactional_db")
     yield
-    from stats import rollups
+    from stats import rebuild
 
-    assert rollups.snapshot() == rollups.recompute(), "rollups differ from a recompute"
+    assert rebuild.snapshot() == rebuild.recompute(), "rollups differ from a recompute"
 
 
 @pytest.fixture

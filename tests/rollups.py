@@ -6,6 +6,6 @@ from __future__ import annotations
 
 
 def settle() -> None:
-    from stats import rollups
+    from stats import rebuild
 
-    rollups.rebuild()
+    rebuild.rebuild()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from campaigns import retire
 from campaigns.models import Campaign, CampaignStatus
-from providers import services as provider_services
 from tests.campaigns.helpers import run, sending_campaign
 from tests.providers.helpers import create_generic
 
@@ -74,7 +74,7 @@ def test_a_draft_of_an_archived_provider_says_why_it_cannot_be_sent(marketer_pag
     provider = create_generic(None, nickname="Acme", endpoint="https://api.example.com/sms")
     create_generic(None, nickname="Other", endpoint="https://other.example.com/sms")
     draft = Campaign.objects.create(name="Autumn", provider=provider, body="Hello")
-    provider_services.archive(provider, None)
+    retire.archive_provider(provider, None)
     page = marketer_page
 
     page.goto(draft.get_absolute_url())

@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from audiences.models import Audience, Contact, Import, ImportStatus, OptOut
 from callbacks.models import Event
-from campaigns import links, services, sweeper
+from campaigns import links, retire, services, sweeper
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState
 from providers import message_ids
-from providers import services as provider_services
 from tests.providers.helpers import create_generic
 
 from .helpers import run, states
@@ -263,7 +262,7 @@ def test_archiving_the_provider_stops_its_campaigns(launch, provider, audience):
     services.schedule(scheduled, timezone.now() + timedelta(days=1))
     finished = draft(provider, audience, name="Old", status=CampaignStatus.SENT)
 
-    provider_services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     statuses = dict(Campaign.objects.values_list("name", "status"))
     assert statuses == {
@@ -282,7 +281,7 @@ def test_deleting_the_provider_deletes_its_messages_and_keeps_the_campaign(
     launch(campaign)
     assert Message.objects.count() == 3
 
-    provider_services.delete(provider, None)
+    retire.delete_provider(provider, None)
 
     campaign.refresh_from_db()
     assert (campaign.status, campaign.provider_id) == (CampaignStatus.STOPPED, None)

@@ -76,9 +76,9 @@ def test_the_form_preselects_the_default_provider_and_shows_only_nicknames(
 ):
     other = create_generic(None, nickname="Backup", endpoint=httpserver.url_for("/b"))
     create_generic(None, nickname="Gone", endpoint=httpserver.url_for("/g"))
-    from providers import services as provider_services
+    from campaigns import retire
 
-    provider_services.archive(Provider.objects.get(nickname="Gone"), None)
+    retire.archive_provider(Provider.objects.get(nickname="Gone"), None)
 
     page = marketer_client.get("/campaigns/new/").content.decode()
 

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from audiences.models import OptOut
 from callbacks.models import Event
 from campaigns.models import Campaign, Message, MessageState
-from stats import rollups
+from stats import rebuild
 from stats.models import COUNTERS, DailyStat
 from tests.campaigns.helpers import numbers
 from tests.rollups import settle
@@ -101,5 +101,5 @@ def books() -> dict:
             )
         ),
         "opt_outs": OptOut.objects.count(),
-        "rollups": rollups.snapshot(),
+        "rollups": rebuild.snapshot(),
     }

@@ -7,7 +7,7 @@ from collections import Counter
 
 from campaigns import sweeper
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState
-from stats import rollups
+from stats import rebuild
 from tests.campaigns.worker import wait_until
 
 from .stub import Stub
@@ -40,7 +40,7 @@ def assert_books_balance(campaign: Campaign, stub: Stub | None, unknown: set[int
     assert set(counts) <= {MessageState.SENT, MessageState.DISPATCH_ERROR}, counts
     pending = Message.objects.filter(campaign=campaign, next_attempt_at__isnull=False)
     assert not pending.exists()
-    assert rollups.snapshot() == rollups.recompute(), "rollups differ from a recompute"
+    assert rebuild.snapshot() == rebuild.recompute(), "rollups differ from a recompute"
     accepted = stub.accepted if stub else Counter()
     sent = ids_in(campaign, MessageState.SENT)
     assert sent <= set(accepted)

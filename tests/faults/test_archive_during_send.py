@@ -18,11 +18,10 @@ from datetime import datetime
 
 import pytest
 
-from campaigns import services
+from campaigns import retire, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState, SkipReason
-from providers import services as provider_services
 from providers.models import Provider
-from stats import rollups
+from stats import rebuild
 from tests.campaigns.worker import needs_services, wait_until
 
 from .callback_books import totals
@@ -96,7 +95,7 @@ def archive_with_two_groups_in_flight(server, worker_factory, late: Answer) -> A
     claimed = attempts_of(campaign)
     in_flight = ids_in(campaign, MessageState.SENDING)
     started = time.monotonic()
-    provider_services.archive(campaign.provider, None)
+    retire.archive_provider(campaign.provider, None)
     policy.release.set()
 
     recorded = wait_until(lambda: not ids_in(campaign, MessageState.SENDING), timeout=30)
@@ -124,7 +123,7 @@ def assert_stopped_and_balanced(campaign, stub, sent: set[int]) -> None:
     assert set(stub.accepted) == sent and set(stub.accepted.values()) == {1}
     counted = totals()
     assert (counted["sent"], counted["skipped"]) == (len(sent), COUNT - len(sent))
-    assert rollups.snapshot() == rollups.recompute(), "rollups differ from a recompute"
+    assert rebuild.snapshot() == rebuild.recompute(), "rollups differ from a recompute"
 
 
 def test_archiving_mid_send_claims_nothing_more_and_lets_the_groups_in_flight_finish(

@@ -15,7 +15,7 @@ from callbacks import services
 from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns.models import Message
 from providers import message_ids
-from stats import rollups
+from stats import rebuild
 from tests.callbacks.test_twilio_callbacks import (
     TWIML,
     inbound_form,
@@ -102,7 +102,7 @@ def test_the_same_10000_events_posted_three_times_at_once_count_once(live_server
     delivered = Message.objects.filter(outcome="delivered", delivered_at__isnull=False)
     assert delivered.count() == COUNT
     assert totals()["delivered"] == COUNT
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 def test_a_twilio_delivered_callback_posted_twice_counts_once(client, db):
@@ -134,21 +134,24 @@ def test_a_twilio_delivered_callback_posted_twice_counts_once(client, db):
     message.refresh_from_db()
     assert message.outcome == "delivered"
     assert totals()["delivered"] == 1
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 @needs_postgres
 @quiet_live_server
-@pytest.mark.parametrize("report", ["delivered", "inbound reply"])
-def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeypatch, report):
+@pytest.mark.parametrize("case", ["delivered", "inbound reply"])
+def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeypatch, case):
     """The same signed Twilio callback arriving twice at the same moment (Twilio's retry
     while the first is still being processed): one event, one duplicate in the records."""
     side_by_side(monkeypatch, 2)
     provider = create_twilio(None)
     (message,) = sent_messages(provider, 1)
     base = f"{live_server.url}/callbacks/sms/{provider.callback_token}/"
-    if report == "delivered":
-        url, form = f"{base}?{urlencode({'meta': message_ids.sign(message.id)})}", status_form(report)
+    if case == "delivered":
+        url, form = (
+            f"{base}?{urlencode({'meta': message_ids.sign(message.id)})}",
+            status_form(case),
+        )
     else:
         url, form = base, inbound_form(message.to, "Thanks!")
     headers = {"X-Twilio-Signature": sign(url, form)}
@@ -156,7 +159,7 @@ def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeyp
     answers = post_at_once(2, url, data=form, headers=headers)
 
     assert [a.status_code for a in answers] == [200, 200]
-    if report == "delivered":
+    if case == "delivered":
         duplicates = sorted(data_of(a.json())["duplicate_events"] for a in answers)
         assert duplicates == [0, 1]
     else:  # Twilio is answered an empty TwiML, whatever was recorded
@@ -167,5 +170,5 @@ def test_a_twilio_callback_posted_twice_at_once_counts_once(live_server, monkeyp
     ]
     assert Event.objects.get().message_id == message.id
     counted = totals()
-    assert (counted["delivered"], counted["replies"]) == ((1, 0) if report == "delivered" else (0, 1))
-    assert rollups.snapshot() == rollups.recompute()
+    assert (counted["delivered"], counted["replies"]) == ((1, 0) if case == "delivered" else (0, 1))
+    assert rebuild.snapshot() == rebuild.recompute()

@@ -20,7 +20,7 @@ from callbacks.models import Event
 from campaigns import dispatch, services, sweeper
 from campaigns.models import DispatchReason, Message, MessageState
 from providers.base import SendResult
-from stats import rollups
+from stats import rebuild
 from stats.models import DailyLatency
 from tests.callbacks.test_generic_callbacks import delivered, meta, post
 from tests.callbacks.test_twilio_callbacks import status_form, status_url, twilio_posts
@@ -83,7 +83,7 @@ def test_failed_delivered_and_clicked_end_alike_in_every_order(client, db):
     assert [counted[c] for c in ("sent", "delivered", "failed", "clicks", "unique_clicks")] == (
         [6] * 5
     )
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_a_late_twilio_sent_or_queued_never_undoes_delivered(client, db, order):
     statuses = Event.objects.filter(message=message).values_list("properties__status", flat=True)
     assert sorted(statuses) == sorted(order)
     assert totals()["delivered"] == 1
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 def claimed_message(provider):
@@ -147,7 +147,7 @@ def test_a_report_before_our_sent_commit_is_kept_and_the_send_counts_once(client
         at(ts),
     )
     assert (totals()["sent"], totals()["delivered"]) == (0, 1)
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
     answered_200(campaign, claimed)
 
@@ -160,7 +160,7 @@ def test_a_report_before_our_sent_commit_is_kept_and_the_send_counts_once(client
     assert message.sent_at >= message.delivered_at
     assert (totals()["sent"], totals()["delivered"]) == (1, 1)
     assert DailyLatency.objects.aggregate(n=Sum("count"))["n"] == 1
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 def test_a_report_for_an_outcome_unknown_message_counts_it_sent_once(client, db, settings):
@@ -188,7 +188,7 @@ def test_a_report_for_an_outcome_unknown_message_counts_it_sent_once(client, db,
     assert message.sent_at == message.last_attempt_at  # sent when it was tried
     counted = totals()
     assert (counted["sent"], counted["dispatch_errors"], counted["delivered"]) == (1, 0, 1)
-    assert rollups.snapshot() == rollups.recompute()
+    assert rebuild.snapshot() == rebuild.recompute()
 
 
 @needs_services

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from campaigns import retire
 from providers import services
 from providers.fields import is_http_url
 from providers.kinds.generic.config import EXAMPLE_JSON, has_callbacks, template_texts
@@ -82,7 +83,7 @@ def test_it_rejects_a_nickname_used_by_another_provider_in_any_case(db):
 
 
 def test_it_rejects_a_nickname_used_by_an_archived_provider(db):
-    services.archive(create_generic(nickname="Old SMS"), None)
+    retire.archive_provider(create_generic(nickname="Old SMS"), None)
 
     assert errors_of(nickname="old sms") == {
         "nickname": ["Another provider already uses this nickname."]

@@ -10,7 +10,8 @@ import pytest
 from django.core.cache import cache
 
 from audit.models import AuditEntry
-from providers import message_ids, services
+from campaigns import retire
+from providers import message_ids
 from providers.models import Provider
 from providers.services import TEST_MESSAGE_ID
 
@@ -145,7 +146,7 @@ def test_a_missing_custom_replacement_is_asked_for(admin_client, httpserver):
 
 def test_archived_providers_cannot_be_tested(admin_client, httpserver):
     provider = basic_provider(httpserver)
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
     assert admin_client.post(dialog_url(provider), dialog()).status_code == 404
     assert httpserver.log == []
 

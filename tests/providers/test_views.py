@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from campaigns import retire
 from providers import services
 from providers.models import Provider
 
@@ -405,7 +406,7 @@ def test_it_leaves_no_default_when_no_provider_is_active(admin_client, provider)
 
 
 def test_it_makes_a_new_provider_the_default_when_only_archived_ones_exist(admin_user, provider):
-    services.archive(provider, admin_user)
+    retire.archive_provider(provider, admin_user)
 
     create_generic(admin_user, nickname="Fresh SMS")
 
@@ -465,7 +466,7 @@ def test_it_cannot_archive_or_revive_an_archived_provider(admin_client, provider
 
 
 def test_it_shows_the_archived_notice_instead_of_the_edit_form(admin_client, provider):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = admin_client.get(f"{BASE}{provider.pk}/")
 
@@ -477,7 +478,7 @@ def test_it_shows_the_archived_notice_instead_of_the_edit_form(admin_client, pro
 
 
 def test_it_changes_nothing_when_an_archived_provider_is_posted(admin_client, provider):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
     before = reload(provider)
     data = generic_data(nickname="Revived", endpoint="https://evil.example.com/", is_default=True)
 
@@ -492,7 +493,7 @@ def test_it_changes_nothing_when_an_archived_provider_is_posted(admin_client, pr
 
 
 def test_it_lists_archived_providers_separately(admin_client, provider, other):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = admin_client.get(BASE)
 
@@ -509,7 +510,7 @@ def test_it_lists_archived_providers_separately(admin_client, provider, other):
 
 
 def test_it_cannot_mark_an_archived_provider_as_default(admin_client, provider, other):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = admin_client.post(f"{BASE}{provider.pk}/default/")
 
@@ -521,7 +522,7 @@ def test_it_cannot_mark_an_archived_provider_as_default(admin_client, provider, 
 
 
 def test_it_cannot_rotate_the_callback_url_of_an_archived_provider(admin_client, provider):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = admin_client.post(f"{BASE}{provider.pk}/rotate-callback/")
 
@@ -558,7 +559,7 @@ def test_it_deletes_a_provider_when_its_nickname_is_typed(admin_client, admin_us
 
 
 def test_it_deletes_an_archived_provider(admin_client, provider):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = admin_client.post(f"{BASE}{provider.pk}/delete/", {"confirm_nickname": "Acme SMS"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEntry
+from campaigns import retire
 from providers import services as provider_services
 from providers.kinds.generic.form import GenericProviderForm
 from providers.models import Provider
@@ -133,7 +134,7 @@ def test_it_keeps_an_admins_changes(settings):
 
 def test_it_does_not_bring_back_a_sandbox_an_admin_deleted(admin_user):
     ensure_sandbox()
-    provider_services.delete(Provider.objects.get(), admin_user)
+    retire.delete_provider(Provider.objects.get(), admin_user)
 
     output = ensure_sandbox()
 
@@ -146,7 +147,7 @@ def test_it_does_not_bring_back_a_sandbox_an_admin_deleted(admin_user):
 
 def test_it_leaves_an_archived_sandbox_alone(admin_user, settings):
     ensure_sandbox()
-    provider_services.archive(Provider.objects.get(), admin_user)
+    retire.archive_provider(Provider.objects.get(), admin_user)
     settings.SITE_URL = "https://sms.example.com"
 
     output = ensure_sandbox()

@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import services
+from campaigns import retire, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageState, SkipReason
-from providers import services as provider_services
 from tests.campaigns.helpers import make_due, run, sending_campaign, states
 from tests.providers.helpers import create_generic
 
@@ -24,7 +23,7 @@ def provider(db, httpserver):
 
 
 def archive(provider):
-    provider_services.archive(provider, None)
+    retire.archive_provider(provider, None)
     provider.refresh_from_db()
 
 

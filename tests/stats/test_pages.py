@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from campaigns import retire
 from campaigns.models import Campaign
-from providers import services
 from stats.figures import MAX_DAYS
 from stats.models import DailyError, DailyLatency, DailyStat
 from tests.providers.helpers import create_generic, create_twilio
@@ -185,7 +185,7 @@ def test_it_links_a_campaigns_tabs(marketer_client, campaign):
 def test_it_keeps_an_archived_providers_stats_and_forgets_a_deleted_one(
     marketer_client, busy, provider
 ):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     response = marketer_client.get(stats_url(provider))
 
@@ -193,7 +193,7 @@ def test_it_keeps_an_archived_providers_stats_and_forgets_a_deleted_one(
     assert figures_on(response.content.decode())["Total Sent"] == "300"
     assert "Archived" in response.content.decode()
 
-    services.delete(provider, None)
+    retire.delete_provider(provider, None)
     assert marketer_client.get(stats_url(provider)).status_code == 404
     assert marketer_client.get(stats_url(provider) + "errors/").status_code == 404
     assert marketer_client.get("/campaigns/999999/stats/").status_code == 404
@@ -293,7 +293,7 @@ def test_a_twilio_provider_has_callbacks(marketer_client):
 
 
 def test_a_campaign_whose_provider_was_deleted_keeps_its_page(marketer_client, campaign):
-    services.delete(campaign.provider, None)
+    retire.delete_provider(campaign.provider, None)
 
     page = marketer_client.get(stats_url(campaign))
 
@@ -548,7 +548,7 @@ def test_the_overview_compares_providers_and_lists_recent_campaigns(
 
 
 def test_the_overview_keeps_archived_providers_in_the_comparison(marketer_client, busy, provider):
-    services.archive(provider, None)
+    retire.archive_provider(provider, None)
 
     text = text_of(marketer_client.get("/"))
 

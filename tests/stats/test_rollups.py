@@ -19,7 +19,7 @@ from audiences.models import Audience, Contact, OptOut
 from campaigns import dispatch, services, sweeper, tasks
 from campaigns.models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
 from providers.base import SendResult
-from stats import rollups
+from stats import rebuild
 from stats.figures import DateRange, Scope, Totals, errors, figures, latency
 from stats.models import DailyLatency, DailyStat
 from tests.campaigns.helpers import make_due, run, sending_campaign, states
@@ -50,7 +50,7 @@ def totals(campaign) -> Totals:
 
 
 def consistent() -> bool:
-    return rollups.snapshot() == rollups.recompute()
+    return rebuild.snapshot() == rebuild.recompute()
 
 
 def messages_of(campaign) -> list[Message]:
@@ -365,14 +365,14 @@ def test_it_rebuilds_exactly_and_check_finds_a_corrupted_row(client, provider, s
     post(client, provider, clicked(first, ts + 30), replied(third, ts + 40))
     other = sending_campaign(provider, 2)
     stuck_in_flight(other, settings)
-    before = rollups.snapshot()
-    assert before == rollups.recompute()
+    before = rebuild.snapshot()
+    assert before == rebuild.recompute()
     assert len(before[0]) == 2 and len(before[1]) == 2  # (campaign, day) and error rows
 
     out = io.StringIO()
     call_command("recompute_stats", stdout=out)
     assert out.getvalue() == "Rollups rebuilt from the messages and events.\n"
-    assert rollups.snapshot() == before
+    assert rebuild.snapshot() == before
 
     out = io.StringIO()
     call_command("recompute_stats", "--check", stdout=out)
@@ -387,5 +387,5 @@ def test_it_rebuilds_exactly_and_check_finds_a_corrupted_row(client, provider, s
 
     DailyLatency.objects.all().delete()  # a lost table is found and rebuilt too
     call_command("recompute_stats", stdout=io.StringIO())
-    assert rollups.snapshot() == before
+    assert rebuild.snapshot() == before
     call_command("recompute_stats", "--check", stdout=io.StringIO())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from stats import rollups
+from stats import rebuild
 
 
 class Command(BaseCommand):
@@ -21,10 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool = False, **options):
         with transaction.atomic():
             if check:
-                if rollups.snapshot() != rollups.recompute():
+                if rebuild.snapshot() != rebuild.recompute():
                     self.stderr.write("The rollups differ from the messages and events.")
                     raise SystemExit(1)
                 self.stdout.write("The rollups match the messages and events.")
                 return
-            rollups.rebuild()
+            rebuild.rebuild()
         self.stdout.write("Rollups rebuilt from the messages and events.")
