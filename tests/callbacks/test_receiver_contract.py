@@ -4,15 +4,11 @@ through the callback endpoint. A bad request changes nothing and is kept as reje
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from callbacks.models import CallbackRequest, Event, RequestStatus
-from campaigns.models import Campaign, Message
 from providers import registry
-from tests.rollups import settle
+from tests.callbacks import sent_message
 
 from .receiver_cases import CASES, Post
 
@@ -39,16 +35,7 @@ def provider(case):
 
 @pytest.fixture
 def message(provider):
-    campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
-    message = Message.objects.create(
-        campaign=campaign,
-        provider=provider,
-        to="+14155550001",
-        state="sent",
-        sent_at=timezone.now() - timedelta(hours=1),
-    )
-    settle()
-    return message
+    return sent_message(provider)
 
 
 def posted(client, provider, post: Post, token: str | None = None):

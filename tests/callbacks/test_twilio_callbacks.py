@@ -14,6 +14,7 @@ from audiences.models import OptOut
 from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns.models import Campaign, Message
 from providers import message_ids
+from tests.callbacks import sent_message
 from tests.providers.helpers import TWILIO_DEFAULTS, create_twilio
 from tests.rollups import settle
 
@@ -34,16 +35,7 @@ def provider(db):
 
 @pytest.fixture
 def message(provider):
-    campaign = Campaign.objects.create(name="Spring", provider=provider, body="Hi")
-    message = Message.objects.create(
-        campaign=campaign,
-        provider=provider,
-        to="+14155550001",
-        state="sent",
-        sent_at=timezone.now() - timedelta(hours=1),
-    )
-    settle()
-    return message
+    return sent_message(provider)
 
 
 def meta(message) -> str:
