@@ -20,7 +20,8 @@ from audiences import optouts
 from campaigns.models import DispatchReason, Message, MessageState
 from providers import message_ids
 from providers.models import Provider
-from stats.rollups import Tally, as_aware
+from smshub import db
+from stats.rollups import Tally
 
 from .events import CLICKED, DELIVERED, FAILED, OUTCOMES, REPLIED, NormalizedEvent
 from .models import CallbackRequest, Event
@@ -122,14 +123,15 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
     """(id, campaign id, number, state, reason) of the provider's messages among `ids`. On
     PostgreSQL the ids travel as one array literal: quoting a 100-id list costs more than
     running the query."""
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql():
         messages = Message.objects.filter(id__in=ids, provider=provider)
         return list(messages.values_list("id", "campaign_id", "to", *UNKNOWN_COLUMNS))
     table = connection.ops.quote_name(Message._meta.db_table)
-    return _run(
+    return db.fetch(
         f'SELECT id, campaign_id, "to", state, reason FROM {table} '
         "WHERE id = ANY(%s::bigint[]) AND provider_id = %s",
-        [_id_array(ids), provider.pk],
+        [db.id_array(ids), provider.pk],
+        prepare=True,
     )
 
 
@@ -169,14 +171,14 @@ def _insert(provider, request, rows, now) -> set[str]:
     inserted: set[str] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
         records = [_record(*row) for row in rows[start : start + INSERT_CHUNK]]
-        if connection.vendor == "postgresql":
+        if db.is_postgresql():
             sql = (
                 f"INSERT INTO {table} ({columns}) SELECT %s, r.message_id, r.campaign_id, %s, "
                 "r.type, r.ts, %s, r.meta, r.code, r.description, r.url, r.short_url, r.text, "
                 f"r.phone, r.properties, r.dedup_key "
                 f"FROM json_to_recordset(%s::json) AS r({ROW_TYPES}) {conflict}"
             )
-            params = [provider.pk, request_id, now, json.dumps(records, default=_isoformat)]
+            params = [provider.pk, request_id, now, db.json_records(records)]
         else:
             ops = connection.ops
             received = ops.adapt_datetimefield_value(now)
@@ -193,37 +195,8 @@ def _insert(provider, request, rows, now) -> set[str]:
                     r["text"], r["phone"], json.dumps(r["properties"]), r["dedup_key"],
                 )
             ]  # fmt: skip
-        inserted.update(row[0] for row in _run(sql, params))
+        inserted.update(row[0] for row in db.fetch(sql, params, prepare=True))
     return inserted
-
-
-def _id_array(ids) -> str:
-    """Ids as a PostgreSQL array literal. Joining a json_to_recordset to the messages, the
-    planner expects 100 rows and may scan the whole table; `id = ANY(…)` beside the join
-    keeps it on the primary key."""
-    return "{" + ",".join(map(str, ids)) + "}"
-
-
-def _isoformat(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def _run(sql: str, params: list) -> list[tuple]:
-    """Execute one statement and fetch what it returns. On PostgreSQL through a psycopg
-    cursor with server-side parameters (Django binds on the client, quoting every value into
-    the SQL text, which costs more than the statement itself for 100 events), prepared once
-    per connection: these few statements run on every callback, and their planning was a
-    fair share of the database's time."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall() if cursor.description else []
 
 
 def _record(event: NormalizedEvent, target: Target | None, key: str) -> dict:
@@ -252,14 +225,14 @@ def _mark_reached(new: list[tuple[NormalizedEvent, Target | None]], tally: Tally
         return
     for message_id, provider_id, sent_at, delivered_at in _mark_sent_if_unknown(set(reached)):
         target = reached[message_id]
-        at = as_aware(sent_at)  # when it was last tried, as the update wrote it
+        at = db.as_aware(sent_at)  # when it was last tried, as the update wrote it
         tally.add(provider_id, target.campaign_id, at, "sent")
         tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
         code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
         tally.add_error(provider_id, target.campaign_id, at, code, -1)
         if delivered_at is not None:
             # Reported delivered while still in flight: its latency is known only now.
-            tally.add_latency(provider_id, target.campaign_id, as_aware(delivered_at), at)
+            tally.add_latency(provider_id, target.campaign_id, db.as_aware(delivered_at), at)
 
 
 def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
@@ -308,7 +281,7 @@ def _apply_to_messages(provider, new: list[tuple[NormalizedEvent, Target | None]
             setattr(change, event.type, event)
     if not changes:
         return
-    write = _write_changes_postgresql if connection.vendor == "postgresql" else _write_changes
+    write = _write_changes_postgresql if db.is_postgresql() else _write_changes
     for message_id, sent_at, delivered, failed, clicked in write(changes):
         change, campaign_id = changes[message_id], targets[message_id].campaign_id
         if delivered:
@@ -316,7 +289,7 @@ def _apply_to_messages(provider, new: list[tuple[NormalizedEvent, Target | None]
             if sent_at is not None:
                 # sent_at as the update found it, not as looked up: a worker may have
                 # written the send in between (it then saw no delivery to measure).
-                tally.add_latency(provider.pk, campaign_id, change.delivered.ts, as_aware(sent_at))
+                tally.add_latency(provider.pk, campaign_id, change.delivered.ts, db.as_aware(sent_at))
         if failed:
             tally.add(provider.pk, campaign_id, change.failed.ts, "failed")
             # Under the code as the message keeps it (failure_code), as a rebuild does.
@@ -342,7 +315,7 @@ def _write_changes_postgresql(changes: dict[int, Change]) -> list[tuple]:
         }
         for message_id, change in changes.items()
     ]
-    return _run(
+    return db.fetch(
         f"""
         WITH v AS (
             SELECT * FROM json_to_recordset(%s::json) AS v(
@@ -369,7 +342,8 @@ def _write_changes_postgresql(changes: dict[int, Change]) -> list[tuple]:
             old.failed_at IS NULL AND v.failed IS NOT NULL,
             old.first_clicked_at IS NULL AND v.clicked IS NOT NULL
         """,
-        [json.dumps(rows, default=_isoformat), _id_array(changes), _id_array(changes)],
+        [db.json_records(rows), db.id_array(changes), db.id_array(changes)],
+        prepare=True,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 from audiences.models import Contact, OptOut
+from smshub import db
 
 from .models import Campaign, Message, MessageState, SkipReason
 
@@ -16,7 +17,7 @@ def set_provider_message_ids(pairs: list[tuple[int, str]]) -> None:
         return
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if db.is_postgresql():
             ids, values = zip(*pairs, strict=True)
             cursor.execute(
                 f"UPDATE {table} AS m SET provider_message_id = v.pid "
@@ -72,7 +73,7 @@ def insert_messages_from_audience(campaign: Campaign, now) -> int:
 def skip_pending(campaign: Campaign, reason: str) -> int:
     """Messages not yet handed over become Skipped; one UPDATE … RETURNING feeds the
     rollups (skipped messages are dated by their creation). Returns how many."""
-    from stats.rollups import Tally, as_aware
+    from stats.rollups import Tally
 
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
@@ -85,6 +86,6 @@ def skip_pending(campaign: Campaign, reason: str) -> int:
         rows = cursor.fetchall()
     tally = Tally()
     for provider_id, created_at in rows:
-        tally.add(provider_id, campaign.pk, as_aware(created_at), "skipped")
+        tally.add(provider_id, campaign.pk, db.as_aware(created_at), "skipped")
     tally.save()
     return len(rows)
