@@ -33,7 +33,7 @@ from providers.payloads import OutgoingMessage
 from providers.templating import MissingReplacement
 from stats.rollups import Tally
 
-from . import bulk
+from . import message_writes
 from .compose import Composer
 from .models import (
     Campaign,
@@ -122,7 +122,7 @@ def _stop_without_provider(campaign: Campaign) -> None:
             pause_reason="Stopped: the campaign's provider was archived or deleted.",
         )
         if stopped:
-            bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
+            message_writes.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def group_size(config: dict) -> int:
@@ -349,7 +349,7 @@ def record(
                 code = f"dispatch:{decision.reason}"
                 tally.add_error(provider_id, campaign_id, attempt_at, code, final)
         tally.save()
-        bulk.set_provider_message_ids(provider_message_ids)
+        message_writes.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
         # Last, as it locks the campaign until the commit (workers of a campaign take turns
         # here). `stop` locks it too, to change its status: either it stopped before, and
@@ -357,7 +357,7 @@ def record(
         # own skip sees them.
         status = _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
         if status == CampaignStatus.STOPPED:
-            bulk.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
+            message_writes.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now, attempt_at):
