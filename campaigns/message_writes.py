@@ -1,8 +1,9 @@
 """The writes to a campaign's messages, set-based: one statement for many messages where the
 ORM would run one per message. Creating them from the audience, skipping those not sent,
-and writing what became of the sent ones: the provider's own ids, and what its callbacks
-report (callbacks.services matches the events to messages and calls in here). Each write
-that moves a count adds it to the caller's Tally, saved in the same transaction.
+and writing what became of the others: each outcome of a send (dispatch decides it) with
+the provider's own ids, then what the provider's callbacks report (callbacks.services
+matches their events to messages and calls in here). A write that moves a count adds it
+to the caller's Tally, saved in the same transaction as the write.
 """
 
 from __future__ import annotations
@@ -11,33 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import F
 
 from audiences.models import Contact, OptOut
 from smshub import db
 from stats.rollups import Tally
 
 from .models import Campaign, DispatchReason, Message, MessageState, SkipReason
-
-
-def set_provider_message_ids(pairs: list[tuple[int, str]]) -> None:
-    """Store each message's own provider id: one statement on PostgreSQL (a join against the
-    arrays), one prepared statement run over the pairs elsewhere."""
-    if not pairs:
-        return
-    table = connection.ops.quote_name(Message._meta.db_table)
-    with connection.cursor() as cursor:
-        if db.is_postgresql():
-            ids, values = zip(*pairs, strict=True)
-            cursor.execute(
-                f"UPDATE {table} AS m SET provider_message_id = v.pid "
-                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, pid) WHERE m.id = v.id",
-                [list(ids), [value[:200] for value in values]],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET provider_message_id = %s WHERE id = %s",
-                [(value[:200], message_id) for message_id, value in pairs],
-            )
+from .retry import Decision
 
 
 def insert_messages_from_audience(campaign: Campaign, now) -> int:
@@ -98,7 +80,99 @@ def skip_pending(campaign: Campaign, reason: str) -> int:
     return len(rows)
 
 
-# --- what the provider reports ------------------------------------------------------------------
+# --- what a send returned -------------------------------------------------------------------
+def write_send_outcome(
+    provider_id: int,
+    campaign_id: int,
+    decision: Decision,
+    status: int | None,
+    error: str,
+    ids: list[int],
+    now: datetime,
+    attempt_at: datetime,
+    tally: Tally,
+) -> None:
+    """Write one outcome of a send to its messages still in flight, and count it: sent on
+    `now`, a final dispatch error on `attempt_at` (the group's `last_attempt_at`)."""
+    changed, overridden = _write_in_flight(decision, status, error, ids, now, attempt_at)
+    for given_up_at in overridden:
+        # Reconciled as "outcome unknown" meanwhile: that error is taken back, and
+        # what really happened is counted below like any other outcome.
+        tally.add(provider_id, campaign_id, given_up_at, "dispatch_errors", -1)
+        code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
+        tally.add_error(provider_id, campaign_id, given_up_at, code, -1)
+    if decision.state == MessageState.SENT:
+        tally.add(provider_id, campaign_id, now, "sent", changed + len(overridden))
+        _tally_early_deliveries(tally, provider_id, campaign_id, ids, now)
+    elif decision.state == MessageState.DISPATCH_ERROR and not decision.next_attempt_at:
+        final = changed + len(overridden)
+        tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", final)
+        code = f"dispatch:{decision.reason}"
+        tally.add_error(provider_id, campaign_id, attempt_at, code, final)
+
+
+def _write_in_flight(
+    decision: Decision, status: int | None, error: str, ids: list[int], now, attempt_at
+):
+    """Write one outcome to the messages still in flight; returns (changed, overridden):
+    `overridden` holds the `last_attempt_at` of messages the sweeper had given up on
+    (outcome unknown) although their worker was alive: what the worker learnt wins."""
+    fields = {
+        "state": decision.state,
+        "reason": decision.reason,
+        "next_attempt_at": decision.next_attempt_at,
+        "last_status": status,
+        "last_error": error,
+    }
+    if decision.state == MessageState.SENT:
+        fields["sent_at"] = now
+    if decision.attempts_delta:
+        fields["attempts"] = F("attempts") + decision.attempts_delta
+    messages = Message.objects.filter(id__in=ids)
+    changed = messages.filter(state=MessageState.SENDING).update(**fields)
+    overridden: list[datetime] = []
+    if changed < len(ids):
+        unknown = messages.select_for_update().filter(
+            state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN
+        )
+        rows = list(unknown.values_list("id", "last_attempt_at"))
+        if rows:
+            fields["last_attempt_at"] = attempt_at  # as its group, for the rollups' dating
+            Message.objects.filter(id__in=[row[0] for row in rows]).update(**fields)
+            overridden = [row[1] for row in rows]
+    return changed, overridden
+
+
+def _tally_early_deliveries(tally: Tally, provider_id, campaign_id, ids, now) -> None:
+    """A provider may report a delivery before we have written that the message was sent
+    (fast providers): its sent-to-delivered latency is known only now."""
+    early = Message.objects.filter(id__in=ids, sent_at=now, delivered_at__isnull=False)
+    for delivered_at in early.values_list("delivered_at", flat=True):
+        tally.add_latency(provider_id, campaign_id, delivered_at, now)
+
+
+def set_provider_message_ids(pairs: list[tuple[int, str]]) -> None:
+    """Store each message's own provider id: one statement on PostgreSQL (a join against the
+    arrays), one prepared statement run over the pairs elsewhere."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        if db.is_postgresql():
+            ids, values = zip(*pairs, strict=True)
+            cursor.execute(
+                f"UPDATE {table} AS m SET provider_message_id = v.pid "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, pid) WHERE m.id = v.id",
+                [list(ids), [value[:200] for value in values]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET provider_message_id = %s WHERE id = %s",
+                [(value[:200], message_id) for message_id, value in pairs],
+            )
+
+
+# --- what the provider reports --------------------------------------------------------------
 def mark_reached(message_ids: set[int], tally: Tally) -> None:
     """Messages the sweeper marked "outcome unknown" that the provider reports on were
     evidently sent: they count as sent when they were last tried."""
