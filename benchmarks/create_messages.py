@@ -80,7 +80,7 @@ def main() -> None:
 
     from audiences.models import Audience, OptOut
     from benchmarks.stub_provider import StubProvider
-    from campaigns.bulk import insert_messages_from_audience
+    from campaigns.message_writes import insert_messages_from_audience
     from campaigns.models import Campaign, CampaignStatus, Message
 
     if connection.vendor != "postgresql":

@@ -7,12 +7,13 @@ requests whose processing failed, and by an admin's "Reprocess".
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from providers import registry
 from providers.models import Provider
+from smshub import db
 
 from . import services
 from .models import CallbackRequest, RequestStatus
@@ -70,14 +71,10 @@ def _reserve_id(row: CallbackRequest) -> None:
     """A new request's id, for its events to refer to before the row itself is written, once,
     with its outcome (their foreign key is checked at commit). Without sequences (SQLite)
     the row is written now and updated at the end."""
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql():
         row.save()
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [CallbackRequest._meta.db_table]
-        )
-        row.pk = cursor.fetchone()[0]
+    row.pk = db.reserve_next_id(CallbackRequest._meta.db_table)
 
 
 def reprocess(row_id: int) -> Outcome | None:

@@ -2,7 +2,8 @@
 
 A request of 100 events costs a handful of queries: one look-up of the messages their
 `meta` names, one INSERT … ON CONFLICT DO NOTHING RETURNING for the events (the unique
-dedup key makes a repeated event a no-op), one UPDATE for the messages' outcomes.
+dedup key makes a repeated event a no-op), one UPDATE for the messages' outcomes (written by
+campaigns.message_writes, the owner of the messages).
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
 
 from audiences import optouts
+from campaigns import message_writes
 from campaigns.models import DispatchReason, Message, MessageState
 from providers import message_ids
 from providers.models import Provider
-from stats.rollups import Tally, as_aware
+from smshub import db
+from stats.rollups import Tally
 
 from .events import CLICKED, DELIVERED, FAILED, OUTCOMES, REPLIED, NormalizedEvent
 from .models import CallbackRequest, Event
@@ -57,8 +60,9 @@ def record_events(
             seen.add(key)
             new.append((event, target))
     tally = Tally()
-    _mark_reached(new, tally)
-    _apply_to_messages(provider, new, tally)
+    reached = {t.message_id for _, t in new if t is not None and t.outcome_unknown}
+    message_writes.mark_reached(reached, tally)
+    message_writes.apply_reports(provider.pk, _reports(new), tally)
     for event, target in new:
         if target is not None and event.type in (CLICKED, REPLIED):
             counter = "clicks" if event.type == CLICKED else "replies"
@@ -116,14 +120,15 @@ def _messages_of(provider: Provider, ids: set[int]) -> list[tuple]:
     """(id, campaign id, number, state, reason) of the provider's messages among `ids`. On
     PostgreSQL the ids travel as one array literal: quoting a 100-id list costs more than
     running the query."""
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql():
         messages = Message.objects.filter(id__in=ids, provider=provider)
         return list(messages.values_list("id", "campaign_id", "to", *UNKNOWN_COLUMNS))
     table = connection.ops.quote_name(Message._meta.db_table)
-    return _run(
+    return db.fetch(
         f'SELECT id, campaign_id, "to", state, reason FROM {table} '
         "WHERE id = ANY(%s::bigint[]) AND provider_id = %s",
-        [_id_array(ids), provider.pk],
+        [db.id_array(ids), provider.pk],
+        prepare=True,
     )
 
 
@@ -163,14 +168,14 @@ def _insert(provider, request, rows, now) -> set[str]:
     inserted: set[str] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
         records = [_record(*row) for row in rows[start : start + INSERT_CHUNK]]
-        if connection.vendor == "postgresql":
+        if db.is_postgresql():
             sql = (
                 f"INSERT INTO {table} ({columns}) SELECT %s, r.message_id, r.campaign_id, %s, "
                 "r.type, r.ts, %s, r.meta, r.code, r.description, r.url, r.short_url, r.text, "
                 f"r.phone, r.properties, r.dedup_key "
                 f"FROM json_to_recordset(%s::json) AS r({ROW_TYPES}) {conflict}"
             )
-            params = [provider.pk, request_id, now, json.dumps(records, default=_isoformat)]
+            params = [provider.pk, request_id, now, db.json_records(records)]
         else:
             ops = connection.ops
             received = ops.adapt_datetimefield_value(now)
@@ -187,37 +192,8 @@ def _insert(provider, request, rows, now) -> set[str]:
                     r["text"], r["phone"], json.dumps(r["properties"]), r["dedup_key"],
                 )
             ]  # fmt: skip
-        inserted.update(row[0] for row in _run(sql, params))
+        inserted.update(row[0] for row in db.fetch(sql, params, prepare=True))
     return inserted
-
-
-def _id_array(ids) -> str:
-    """Ids as a PostgreSQL array literal. Joining a json_to_recordset to the messages, the
-    planner expects 100 rows and may scan the whole table; `id = ANY(…)` beside the join
-    keeps it on the primary key."""
-    return "{" + ",".join(map(str, ids)) + "}"
-
-
-def _isoformat(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def _run(sql: str, params: list) -> list[tuple]:
-    """Execute one statement and fetch what it returns. On PostgreSQL through a psycopg
-    cursor with server-side parameters (Django binds on the client, quoting every value into
-    the SQL text, which costs more than the statement itself for 100 events), prepared once
-    per connection: these few statements run on every callback, and their planning was a
-    fair share of the database's time."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall() if cursor.description else []
 
 
 def _record(event: NormalizedEvent, target: Target | None, key: str) -> dict:
@@ -238,174 +214,22 @@ def _record(event: NormalizedEvent, target: Target | None, key: str) -> dict:
     }
 
 
-def _mark_reached(new: list[tuple[NormalizedEvent, Target | None]], tally: Tally) -> None:
-    """A message the sweeper marked "outcome unknown" that the provider reports on was
-    evidently sent: it counts as sent when it was tried."""
-    reached = {t.message_id: t for _, t in new if t is not None and t.outcome_unknown}
-    if not reached:
-        return
-    for message_id, provider_id, sent_at, delivered_at in _mark_sent_if_unknown(set(reached)):
-        target = reached[message_id]
-        at = as_aware(sent_at)  # when it was last tried, as the update wrote it
-        tally.add(provider_id, target.campaign_id, at, "sent")
-        tally.add(provider_id, target.campaign_id, at, "dispatch_errors", -1)
-        code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
-        tally.add_error(provider_id, target.campaign_id, at, code, -1)
-        if delivered_at is not None:
-            # Reported delivered while still in flight: its latency is known only now.
-            tally.add_latency(provider_id, target.campaign_id, as_aware(delivered_at), at)
-
-
-def _mark_sent_if_unknown(ids: set[int]) -> list[tuple]:
-    """Outcome unknown → sent, sent when last tried; returns (id, provider id, sent_at,
-    delivered_at) of those changed."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, reason = '', sent_at = last_attempt_at "
-            f"WHERE id IN ({placeholders}) AND state = %s AND reason = %s "
-            "RETURNING id, provider_id, sent_at, delivered_at",
-            [MessageState.SENT, *ids, MessageState.DISPATCH_ERROR, DispatchReason.OUTCOME_UNKNOWN],
-        )
-        return cursor.fetchall()
-
-
-@dataclass
-class Change:
-    """What a request's new events say about one message: its latest outcome (delivered or
-    failed, by `ts`) and its earliest delivered, failed and clicked reports."""
-
-    outcome: str | None = None
-    outcome_at: datetime | None = None
-    delivered: NormalizedEvent | None = None
-    failed: NormalizedEvent | None = None
-    clicked: NormalizedEvent | None = None
-
-
-def _apply_to_messages(provider, new: list[tuple[NormalizedEvent, Target | None]], tally):
-    """Write the reports on the messages, one statement for all: the outcome moves forward
-    only (the later event by `ts` wins, whatever order they arrive in), and each message's
-    first delivered, failed and clicked report is set once and counted once, on its day; a
-    failure also counts under its code, a delivery in the sent-to-delivered histogram."""
-    changes: dict[int, Change] = {}
-    targets: dict[int, Target] = {}
+def _reports(new: list[tuple[NormalizedEvent, Target | None]]) -> dict[int, message_writes.Report]:
+    """What the new events say about each message they belong to: its latest outcome (the
+    later event by `ts` wins) and its earliest delivered, failed and clicked report."""
+    reports: dict[int, message_writes.Report] = {}
     for event, target in new:
         if target is None or event.type not in (DELIVERED, FAILED, CLICKED):
             continue
-        change = changes.setdefault(target.message_id, Change())
-        targets[target.message_id] = target
-        if event.type in OUTCOMES and (change.outcome_at is None or event.ts > change.outcome_at):
-            change.outcome, change.outcome_at = event.type, event.ts
-        first = getattr(change, event.type)  # Change names its fields after the event types
-        if first is None or event.ts < first.ts:
-            setattr(change, event.type, event)
-    if not changes:
-        return
-    write = _write_changes_postgresql if connection.vendor == "postgresql" else _write_changes
-    for message_id, sent_at, delivered, failed, clicked in write(changes):
-        change, campaign_id = changes[message_id], targets[message_id].campaign_id
-        if delivered:
-            tally.add(provider.pk, campaign_id, change.delivered.ts, "delivered")
-            if sent_at is not None:
-                # sent_at as the update found it, not as looked up: a worker may have
-                # written the send in between (it then saw no delivery to measure).
-                tally.add_latency(provider.pk, campaign_id, change.delivered.ts, as_aware(sent_at))
-        if failed:
-            tally.add(provider.pk, campaign_id, change.failed.ts, "failed")
-            # Under the code as the message keeps it (failure_code), as a rebuild does.
-            tally.add_error(provider.pk, campaign_id, change.failed.ts, change.failed.code[:20])
-        if clicked:
-            tally.add(provider.pk, campaign_id, change.clicked.ts, "unique_clicks")
-
-
-def _write_changes_postgresql(changes: dict[int, Change]) -> list[tuple]:
-    """One UPDATE; the rows are locked first (FOR NO KEY UPDATE, in id order) so that what
-    it returns, which reports were set now (id, sent_at, delivered, failed, clicked), is
-    exact even when two requests report on the same message at once."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    rows = [
-        {
-            "id": message_id,
-            "outcome": change.outcome,
-            "outcome_at": change.outcome_at,
-            "delivered": change.delivered and change.delivered.ts,
-            "failed": change.failed and change.failed.ts,
-            "code": change.failed.code[:20] if change.failed else "",
-            "clicked": change.clicked and change.clicked.ts,
-        }
-        for message_id, change in changes.items()
-    ]
-    return _run(
-        f"""
-        WITH v AS (
-            SELECT * FROM json_to_recordset(%s::json) AS v(
-                id bigint, outcome text, outcome_at timestamptz, delivered timestamptz,
-                failed timestamptz, code text, clicked timestamptz
-            )
-        ), old AS (
-            SELECT id, delivered_at, failed_at, first_clicked_at FROM {table}
-            WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE
-        )
-        UPDATE {table} AS m SET
-            outcome = CASE WHEN v.outcome_at > COALESCE(m.outcome_at, '-infinity')
-                THEN v.outcome ELSE m.outcome END,
-            outcome_at = GREATEST(m.outcome_at, v.outcome_at),
-            delivered_at = COALESCE(m.delivered_at, v.delivered),
-            failed_at = COALESCE(m.failed_at, v.failed),
-            failure_code = CASE WHEN m.failed_at IS NULL AND v.failed IS NOT NULL
-                THEN v.code ELSE m.failure_code END,
-            first_clicked_at = COALESCE(m.first_clicked_at, v.clicked)
-        FROM v JOIN old USING (id)
-        WHERE m.id = v.id AND m.id = ANY(%s::bigint[])
-        RETURNING m.id, m.sent_at,
-            old.delivered_at IS NULL AND v.delivered IS NOT NULL,
-            old.failed_at IS NULL AND v.failed IS NOT NULL,
-            old.first_clicked_at IS NULL AND v.clicked IS NOT NULL
-        """,
-        [json.dumps(rows, default=_isoformat), _id_array(changes), _id_array(changes)],
-    )
-
-
-def _write_changes(changes: dict[int, Change]) -> list[tuple]:
-    """The same as _write_changes_postgresql, read then written: SQLite runs one writing
-    transaction at a time (IMMEDIATE), so what is read here cannot change before the write."""
-    found = Message.objects.filter(id__in=changes).values_list(
-        "id", "sent_at", "outcome", "outcome_at", "delivered_at", "failed_at", "failure_code",
-        "first_clicked_at",
-    )  # fmt: skip
-    updates, result = [], []
-    for (
-        message_id,
-        sent_at,
-        outcome,
-        outcome_at,
-        delivered_at,
-        failed_at,
-        code,
-        clicked_at,
-    ) in found:
-        change = changes[message_id]
-        if change.outcome_at is not None and (outcome_at is None or change.outcome_at > outcome_at):
-            outcome, outcome_at = change.outcome, change.outcome_at
-        delivered = delivered_at is None and change.delivered is not None
-        failed = failed_at is None and change.failed is not None
-        clicked = clicked_at is None and change.clicked is not None
-        delivered_at = change.delivered.ts if delivered else delivered_at
-        failed_at, code = (
-            (change.failed.ts, change.failed.code[:20]) if failed else (failed_at, code)
-        )
-        clicked_at = change.clicked.ts if clicked else clicked_at
-        updates.append(
-            Message(
-                id=message_id, outcome=outcome, outcome_at=outcome_at, delivered_at=delivered_at,
-                failed_at=failed_at, failure_code=code, first_clicked_at=clicked_at,
-            )
-        )  # fmt: skip
-        result.append((message_id, sent_at, delivered, failed, clicked))
-    fields = ["outcome", "outcome_at", "delivered_at", "failed_at", "failure_code"]
-    Message.objects.bulk_update(updates, [*fields, "first_clicked_at"])
-    return result
+        report = reports.setdefault(target.message_id, message_writes.Report(target.campaign_id))
+        if event.type in OUTCOMES and (report.outcome_at is None or event.ts > report.outcome_at):
+            report.outcome, report.outcome_at = event.type, event.ts
+        first = getattr(report, event.type)  # Report names its fields after the event types
+        if first is None or event.ts < first:
+            setattr(report, event.type, event.ts)
+            if event.type == FAILED:
+                report.failure_code = event.code[:20]
+    return reports
 
 
 def _apply_replies(new: list[tuple[NormalizedEvent, Target | None]]) -> None:

@@ -32,7 +32,7 @@ from providers.models import Provider
 from providers.templating import MissingReplacement
 from stats.rollups import Tally
 
-from . import bulk
+from . import message_writes
 from .compose import Composer
 from .models import (
     Campaign,
@@ -121,7 +121,7 @@ def _stop_without_provider(campaign: Campaign) -> None:
             pause_reason="Stopped: the campaign's provider was archived or deleted.",
         )
         if stopped:
-            bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
+            message_writes.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 # --- the loop -------------------------------------------------------------------------------
@@ -325,23 +325,11 @@ def record(
     attempt_at = attempt_at or claimed[0].attempt_at
     with transaction.atomic():
         for (decision, status_code, error), ids in groups.items():
-            changed, overridden = _apply(decision, status_code, error, ids, now, attempt_at)
-            for given_up_at in overridden:
-                # Reconciled as "outcome unknown" meanwhile: that error is taken back, and
-                # what really happened is counted below like any other outcome.
-                tally.add(provider_id, campaign_id, given_up_at, "dispatch_errors", -1)
-                code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
-                tally.add_error(provider_id, campaign_id, given_up_at, code, -1)
-            if decision.state == MessageState.SENT:
-                tally.add(provider_id, campaign_id, now, "sent", changed + len(overridden))
-                _tally_early_deliveries(tally, provider_id, campaign_id, ids, now)
-            elif decision.state == MessageState.DISPATCH_ERROR and not decision.next_attempt_at:
-                final = changed + len(overridden)
-                tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors", final)
-                code = f"dispatch:{decision.reason}"
-                tally.add_error(provider_id, campaign_id, attempt_at, code, final)
+            message_writes.write_send_outcome(
+                provider_id, campaign_id, decision, status_code, error, ids, now, attempt_at, tally
+            )
         tally.save()
-        bulk.set_provider_message_ids(provider_message_ids)
+        message_writes.set_provider_message_ids(provider_message_ids)
         _note_provider(dispatch.provider.pk, attempts, now)
         # Last, as it locks the campaign until the commit (workers of a campaign take turns
         # here). `stop` locks it too, to change its status: either it stopped before, and
@@ -349,45 +337,7 @@ def record(
         # own skip sees them.
         status = _note_campaign(dispatch.campaign.pk, "".join(outcomes), attempts, now)
         if status == CampaignStatus.STOPPED:
-            bulk.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
-
-
-def _apply(decision: Decision, status: int | None, error: str, ids: list[int], now, attempt_at):
-    """Write one outcome to the messages still in flight; returns (changed, overridden):
-    `overridden` holds the `last_attempt_at` of messages the sweeper had given up on
-    (outcome unknown) although their worker was alive: what the worker learnt wins."""
-    fields = {
-        "state": decision.state,
-        "reason": decision.reason,
-        "next_attempt_at": decision.next_attempt_at,
-        "last_status": status,
-        "last_error": error,
-    }
-    if decision.state == MessageState.SENT:
-        fields["sent_at"] = now
-    if decision.attempts_delta:
-        fields["attempts"] = F("attempts") + decision.attempts_delta
-    messages = Message.objects.filter(id__in=ids)
-    changed = messages.filter(state=MessageState.SENDING).update(**fields)
-    overridden: list[datetime] = []
-    if changed < len(ids):
-        unknown = messages.select_for_update().filter(
-            state=MessageState.DISPATCH_ERROR, reason=DispatchReason.OUTCOME_UNKNOWN
-        )
-        rows = list(unknown.values_list("id", "last_attempt_at"))
-        if rows:
-            fields["last_attempt_at"] = attempt_at  # as its group, for the rollups' dating
-            Message.objects.filter(id__in=[row[0] for row in rows]).update(**fields)
-            overridden = [row[1] for row in rows]
-    return changed, overridden
-
-
-def _tally_early_deliveries(tally: Tally, provider_id, campaign_id, ids, now) -> None:
-    """A provider may report a delivery before we have written that the message was sent
-    (fast providers): its sent-to-delivered latency is known only now."""
-    early = Message.objects.filter(id__in=ids, sent_at=now, delivered_at__isnull=False)
-    for delivered_at in early.values_list("delivered_at", flat=True):
-        tally.add_latency(provider_id, campaign_id, delivered_at, now)
+            message_writes.skip_pending(dispatch.campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def _note_provider(provider_id: int, attempts: Sequence[Attempt], now) -> None:

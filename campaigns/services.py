@@ -20,7 +20,7 @@ from providers.services import TEST_MESSAGE_ID, send_test_sms
 from providers.templating import BODY
 from stats.rollups import Tally
 
-from . import bulk, personalize
+from . import message_writes, personalize
 from .compose import Composer
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
@@ -149,7 +149,7 @@ def prepare(campaign_id: int) -> int:
         created = 0
         if claimed:
             campaign = Campaign.objects.get(pk=campaign_id)
-            created = bulk.insert_messages_from_audience(campaign, now)
+            created = message_writes.insert_messages_from_audience(campaign, now)
             Campaign.objects.filter(pk=campaign_id).update(recipients=created)
             skipped = Message.objects.filter(campaign=campaign, state=MessageState.SKIPPED)
             tally = Tally()
@@ -190,7 +190,7 @@ def stop(campaign: Campaign, reason: str) -> int:
     Campaign.objects.filter(pk=campaign.pk, status__in=STOPPABLE).update(
         status=CampaignStatus.STOPPED, finished_at=timezone.now(), pause_reason=reason
     )
-    return bulk.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
+    return message_writes.skip_pending(campaign, SkipReason.CAMPAIGN_STOPPED)
 
 
 def enqueue(campaign_id: int) -> int:

@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from stats.rollups import Tally, as_aware
+from smshub import db
+from stats.rollups import Tally
 
 from . import services
 from .models import Campaign, CampaignStatus, DispatchReason, Message, MessageState
@@ -61,7 +62,7 @@ def reconcile_in_flight(now) -> int:
         rows = cursor.fetchall()
         code = f"dispatch:{DispatchReason.OUTCOME_UNKNOWN}"
         for provider_id, campaign_id, attempt_at in rows:
-            attempt_at = as_aware(attempt_at)
+            attempt_at = db.as_aware(attempt_at)
             tally.add(provider_id, campaign_id, attempt_at, "dispatch_errors")
             tally.add_error(provider_id, campaign_id, attempt_at, code)
         tally.save()

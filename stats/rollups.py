@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import random
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
@@ -20,15 +20,6 @@ from .models import COUNTERS, ROLLUP_SHARDS, DailyError, DailyLatency, DailyStat
 
 # Upper bounds, in seconds, of the sent-to-delivered latency buckets (the last is open).
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
-
-
-def as_aware(value) -> datetime:
-    """A datetime from a raw query: SQLite hands back text and naive UTC values."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 def local_day(moment: datetime) -> date:

@@ -177,12 +177,12 @@ def test_the_same_1000_events_posted_three_times_at_once_count_once(provider):
 def test_a_database_failing_mid_request_answers_5xx_and_keeps_nothing(
     client, provider, message, monkeypatch
 ):
-    from callbacks import services
+    from campaigns import message_writes
 
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "_apply_to_messages", down)  # after the events were inserted
+    monkeypatch.setattr(message_writes, "apply_reports", down)  # after the events were inserted
     record = {"ts": 1, "meta": message_ids.sign(message.id), "description": "d"}
 
     response = post(client, provider, [{"event": "delivered", "data": [record]}])
