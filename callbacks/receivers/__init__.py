@@ -1,0 +1,1 @@
+"""Provider kinds read their callbacks through the contract in base.py."""
