@@ -81,7 +81,11 @@ class NormalizedEvent:
     short_url: str = ""
     text: str = ""
     from_phone: str = ""  # an inbound reply's sender, when there is no meta
-    to_phone: str = ""
+    to_phone: str = ""  # an inbound reply's recipient; a report's recipient (SPEC §5.3)
+    # The provider's own id of the message, for reports that do not echo our `meta` back:
+    # matched to the message the provider answered it for (with `to_phone` when the
+    # provider gave one id to every recipient of a request).
+    provider_message_id: str = ""
     properties: dict = field(default_factory=dict)
     # The provider's own id of this report (Twilio: MessageSid + status), when it has one:
     # a repeat is then recognised by it, not by a time that may be the receipt time.

@@ -74,26 +74,45 @@ def record_events(
 
 
 # --- attribution ----------------------------------------------------------------------------
+def match_events(
+    provider: Provider, events: Sequence[NormalizedEvent]
+) -> list[tuple[int, str] | None]:
+    """Which message (id, number) each event would belong to; reads only (Try a report)."""
+    targets = _targets(provider, events)
+    found = (targets.get(_target_key(event)) for event in events)
+    return [(target.message_id, target.phone) if target else None for target in found]
+
+
 def _target_key(event: NormalizedEvent) -> str:
-    return f"meta:{event.meta}" if event.meta else f"from:{event.from_phone}"
+    if event.meta:
+        return f"meta:{event.meta}"
+    if event.provider_message_id:
+        return f"id:{event.provider_message_id}|{event.to_phone}"
+    return f"from:{event.from_phone}"
 
 
 def _targets(provider: Provider, events: Sequence[NormalizedEvent]) -> dict[str, Target]:
-    """The message each event belongs to: by its verified `meta` (one query for all), or an
-    inbound reply by the latest message to its sender within 7 days."""
+    """The message each event belongs to: by its verified `meta` (one query for all), else by
+    the provider's message id (SPEC §5.3), or an inbound reply by the latest message to its
+    sender within 7 days."""
     by_meta: dict[str, int] = {}
+    by_provider_id: list[NormalizedEvent] = []
     for event in events:
         if event.meta:
             try:
                 by_meta[event.meta] = message_ids.verify(event.meta)
+                continue
             except message_ids.InvalidMessageId:
-                continue  # altered, forged or not ours: stored unmatched
+                pass  # altered, forged or not ours: unmatched, unless the provider's id says
+        if event.provider_message_id:
+            by_provider_id.append(event)
     found = {row[0]: _target(row) for row in _messages_of(provider, set(by_meta.values()))}
     targets = {
         f"meta:{meta}": found[message_id]
         for meta, message_id in by_meta.items()
         if message_id in found
     }
+    targets.update(_by_provider_id(provider, by_provider_id))
     since = timezone.now() - REPLY_MATCH_WINDOW
     for phone in {e.from_phone for e in events if not e.meta and e.from_phone}:
         latest = (
@@ -108,6 +127,29 @@ def _targets(provider: Provider, events: Sequence[NormalizedEvent]) -> dict[str,
 
 
 UNKNOWN_COLUMNS = ("state", "reason")
+
+
+def _by_provider_id(provider: Provider, events: list[NormalizedEvent]) -> dict[str, Target]:
+    """Reports matched by the provider's id of the message: the one message it answered that
+    id for, or, for an id it gave every recipient of a request, the one sent to the report's
+    number."""
+    if not events:
+        return {}
+    ids = {event.provider_message_id for event in events}
+    rows = Message.objects.filter(provider=provider, provider_message_id__in=ids).values_list(
+        "id", "campaign_id", "to", *UNKNOWN_COLUMNS, "provider_message_id"
+    )
+    messages: dict[str, list[tuple]] = {}
+    for *row, provider_id in rows:
+        messages.setdefault(provider_id, []).append(tuple(row))
+    targets = {}
+    for event in events:
+        candidates = messages.get(event.provider_message_id, [])
+        if len(candidates) > 1:  # shared by a request: the number decides
+            candidates = [row for row in candidates if row[2] == event.to_phone]
+        if len(candidates) == 1:
+            targets[_target_key(event)] = _target(candidates[0])
+    return targets
 
 
 def _target(row: tuple) -> Target:

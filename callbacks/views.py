@@ -45,13 +45,14 @@ def receive(request, token: str):
     provider = provider_for_token(token)
     if provider is None:
         return responses.error(404, "Not Found")
-    if request.method != "POST":
-        response = responses.error(405, "Method Not Allowed")
-        response["Allow"] = "POST"
-        return response
     receiver = registry.kind_of(provider).receiver
     if receiver is None:  # the provider's kind sends no reports we can read
         return responses.error(404, "Not Found")
+    allowed = ("GET", "POST") if receiver.accepts_get(provider) else ("POST",)
+    if request.method not in allowed:
+        response = responses.error(405, "Method Not Allowed")
+        response["Allow"] = ", ".join(allowed)
+        return response
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     body = request.read(settings.CALLBACK_MAX_BYTES + 1)
     if declared > settings.CALLBACK_MAX_BYTES or len(body) > settings.CALLBACK_MAX_BYTES:

@@ -151,6 +151,12 @@ class Message(models.Model):
                 name="message_in_flight",
             ),
             models.Index(fields=["campaign", "state"], name="message_campaign_state"),
+            # Reports that name the provider's id of a message, not ours (SPEC §5.3).
+            models.Index(
+                fields=["provider", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="message_provider_message_id",
+            ),
         ]
 
     def __str__(self) -> str:

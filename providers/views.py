@@ -3,6 +3,8 @@ campaigns.retire, which stops a provider's campaigns when it is archived or dele
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.roles import MANAGE_PROVIDERS
+from callbacks import services as callback_services
 from campaigns import retire
 from stats.figures import DateRange, provider_figures
 
@@ -23,6 +26,8 @@ from .models import Provider
 
 # The setup form's "Send Test SMS" button: test the configuration as typed.
 TEST_SMS_ACTION = "test-sms"
+# Its "Try a report" button: read a pasted sample report with the settings as typed.
+TRY_REPORT_ACTION = "try-report"
 
 admin_only = permission_required(MANAGE_PROVIDERS, raise_exception=True)
 # Setup forms post passwords, secret keys and secret row values (as `<list>-value`, mixed
@@ -80,6 +85,7 @@ def _setup_form(request, kind, provider):
         "kind": kind,
         "provider": provider,
         "test_form": TestSmsForm(custom_tokens=saved_tokens, prefix="test"),
+        "trial_form": kind.report_trial_form(),
         "auth_retry_minutes": f"{settings.DISPATCH_AUTH_RETRY_INTERVAL / 60:g}",
         "auth_window_minutes": f"{settings.DISPATCH_AUTH_RETRY_WINDOW / 60:g}",
     }
@@ -90,6 +96,8 @@ def _setup_form(request, kind, provider):
     action = request.POST.get("_action", "")
     if action == TEST_SMS_ACTION:
         return _test_unsaved(request, kind, provider, template, context)
+    if action == TRY_REPORT_ACTION and context["trial_form"] is not None:
+        return _try_report(request, kind, provider, template, context)
     if action:
         form = form_class(apply_form_action(request.POST, action), provider=provider)
         form.skip_validation()
@@ -193,6 +201,20 @@ def _test_unsaved(request, kind, provider, template, context):
         )
     page = f"{template}#provider-form" if request.htmx else template
     context = {**context, "form": form, "test_form": test_form, "result": result}
+    return render(request, page, context)
+
+
+def _try_report(request, kind, provider, template, context):
+    """Try a report from the setup form: nothing is saved or recorded."""
+    form = kind.form_class(request.POST, provider=provider)
+    form.is_valid()
+    trial_form = kind.report_trial_form(request.POST)
+    trial = None
+    if trial_form.is_valid():
+        match = partial(callback_services.match_events, provider) if provider else None
+        trial = kind.try_report(form, trial_form, match)
+    page = f"{template}#provider-form" if request.htmx else template
+    context = {**context, "form": form, "trial_form": trial_form, "trial": trial}
     return render(request, page, context)
 
 

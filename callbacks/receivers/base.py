@@ -27,6 +27,8 @@ class Parsed:
 
     events: list[NormalizedEvent] = field(default_factory=list)
     inbound: list[NormalizedEvent] = field(default_factory=list)
+    # The provider reads only the status code: answer 200 with an empty body (SPEC §5.3).
+    empty_answer: bool = False
 
     @property
     def everything(self) -> list[NormalizedEvent]:
@@ -51,6 +53,11 @@ class Receiver:
     # to authenticate the request with.
     signature_header = ""
 
+    def accepts_get(self, provider) -> bool:
+        """Whether the provider may send its reports as GET requests (their fields in the
+        query string); other requests than POST are refused otherwise."""
+        return False
+
     def parse(self, request, provider) -> Parsed:
         """The request's events, or Rejected. Pure but for reading the provider (its
         configuration and secrets); runs again, unchanged, when a request is reprocessed."""
@@ -58,7 +65,7 @@ class Receiver:
 
     def success(self, parsed: Parsed) -> HttpResponse | None:
         """The kind's own answer to an accepted request; None answers SPEC §6.3's JSON."""
-        return None
+        return HttpResponse(status=200) if parsed.empty_answer else None
 
 
 @dataclass(frozen=True)

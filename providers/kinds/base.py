@@ -65,6 +65,18 @@ class Kind:
         return cls.receiver is not None
 
     @classmethod
+    def report_trial_form(cls, data=None) -> forms.Form | None:
+        """The setup page's Try a report box, for a kind that can read a pasted sample
+        report (SPEC §5.3); None: it has none."""
+        return None
+
+    @classmethod
+    def try_report(cls, form, trial_form, match):
+        """What a valid `trial_form`'s sample becomes with the setup `form`'s settings;
+        `match(events)` gives each event's message, or is None before the provider is saved."""
+        raise NotImplementedError
+
+    @classmethod
     def claim_size(cls, config: dict) -> int:
         """Messages a worker claims, renders and sends at once (SPEC §3.4)."""
         return settings.DISPATCH_GROUP_SIZE

@@ -30,6 +30,7 @@ class Post:
 class GenericCase:
     """SPEC §6.2's JSON; authenticated by the secret callback URL alone."""
 
+    takes_get = False
     name = "generic"
     authenticates = False
     missing_field = "description"
@@ -52,9 +53,57 @@ class GenericCase:
         return Post(json.dumps(document).encode(), "application/json")
 
 
+INFOBIP_REPORTS = {
+    "format": "json",
+    "items_path": "$.results[*]",
+    "our_id_path": "$.callbackData",
+    "provider_id_path": "$.messageId",
+    "number_path": "$.to",
+    "status_path": "$.status.groupName",
+    "status_map": {"DELIVERED": "delivered", "UNDELIVERABLE": "failed", "REJECTED": "failed"},
+    "error_code_path": "$.error.id",
+    "error_description_path": "$.error.name",
+    "time_path": "$.doneAt",
+}
+
+
+class NativeCase:
+    """A Generic provider reading its own (Infobip-shaped) reports, SPEC §5.3; authenticated
+    by the secret callback URL alone."""
+
+    takes_get = True
+    name = "generic-native"
+    authenticates = False
+    missing_field = "$.status.groupName"
+
+    def provider(self):
+        provider = create_generic(None)
+        provider.config["reports"] = INFOBIP_REPORTS
+        provider.save()
+        return provider
+
+    def delivered(self, provider, message) -> Post:
+        report = {
+            "messageId": "ib-1",
+            "to": message.to.lstrip("+"),
+            "callbackData": message_ids.sign(message.id),
+            "doneAt": "2026-11-30T16:00:00.000+0100",
+            "status": {"groupId": 3, "groupName": "DELIVERED"},
+        }
+        return Post(json.dumps({"results": [report]}).encode(), "application/json")
+
+    def without_mandatory_field(self, provider, message) -> Post:
+        report = {"messageId": "ib-1", "callbackData": message_ids.sign(message.id)}
+        return Post(json.dumps({"results": [report]}).encode(), "application/json")
+
+    def unreadable(self, provider) -> Post:
+        return Post(b'{"results": [', "application/json")
+
+
 class TwilioCase:
     """Twilio's form-encoded status callback, signed with the auth token (SPEC §6.6)."""
 
+    takes_get = False
     name = "twilio"
     authenticates = True
     missing_field = "MessageStatus"
@@ -90,6 +139,7 @@ class TwilioCase:
 class ToyCase:
     """The throwaway kind of docs/adding-a-provider.md: JSON signed with HMAC-SHA256."""
 
+    takes_get = False
     name = "toy"
     authenticates = True
     missing_field = "state"
@@ -123,4 +173,4 @@ class ToyCase:
         return Post(raw, "application/json", headers={"X-Toy-Signature": toy_signature(key, raw)})
 
 
-CASES = [GenericCase(), TwilioCase(), ToyCase()]
+CASES = [GenericCase(), NativeCase(), TwilioCase(), ToyCase()]

@@ -91,12 +91,19 @@ def test_an_unknown_callback_url_is_not_found(client, case, provider, message):
     assert not CallbackRequest.objects.exists()
 
 
-def test_only_post_is_allowed(client, case, provider):
-    response = client.get(f"/callbacks/sms/{provider.callback_token}/")
+def test_other_methods_are_not_allowed(client, case, provider):
+    response = client.put(f"/callbacks/sms/{provider.callback_token}/")
 
     assert response.status_code == 405
-    assert response["Allow"] == "POST"
+    assert response["Allow"] == ("GET, POST" if case.takes_get else "POST")
     assert response.json()["error_code"] == 405
+
+
+def test_get_is_taken_only_by_receivers_that_read_the_query(client, case, provider):
+    response = client.get(f"/callbacks/sms/{provider.callback_token}/")
+
+    assert response.status_code == (400 if case.takes_get else 405)  # GET, but no report
+    assert response.json()["status"] == "error"
 
 
 def test_a_body_over_the_size_limit_is_refused(client, case, provider, message, settings):

@@ -69,8 +69,13 @@ def campaign_wide_tokens(config: dict) -> set[str]:
 
 
 def has_callbacks(config: dict) -> bool:
-    """A configuration that sends `$$MessageID` can be matched by callbacks (SPEC §2.2)."""
-    return MESSAGE_ID in find_tokens(template_texts(config))
+    """A configuration that sends `$$MessageID` can be matched by callbacks (SPEC §2.2), and
+    so can reports that name the provider's own message id (SPEC §5.3)."""
+    reports = config.get("reports") or {}
+    by_provider_id = reports.get("format", "reference") != "reference" and bool(
+        reports.get("provider_id_path")
+    )
+    return by_provider_id or MESSAGE_ID in find_tokens(template_texts(config))
 
 
 def template_id_required(config: dict) -> bool:

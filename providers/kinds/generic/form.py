@@ -39,10 +39,11 @@ from .config import (
     NUMBER_NATIONAL,
     POST,
 )
+from .report_form import ReportMappingFields, report_initial
 from .secret_rows import SecretRowsMixin
 
 
-class GenericProviderForm(SecretRowsMixin, ProviderForm):
+class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
     kind = "generic"
     secret_fields = ("basic_password", "oauth_secret_key")
 
@@ -239,6 +240,7 @@ class GenericProviderForm(SecretRowsMixin, ProviderForm):
                 self.add_error("oauth_client_url", "Enter an absolute http:// or https:// URL.")
         if "request_type" in data and "headers" in data:
             self._clean_payload(data)
+        self.clean_report_mapping(data)
         self.clean_secret_rows()
         self.require_secrets_when_moved(data)
         return data
@@ -354,13 +356,14 @@ class GenericProviderForm(SecretRowsMixin, ProviderForm):
             "message_id_path": data["message_id_path"],
             "rate_limit": data["rate_limit"],
         }
+        config.update(self.report_config())
         secret = {name: keys for name, (_, keys) in rows.items() if keys}
         if secret:
             config[secret_rows.SECRET_ROWS] = secret
         return config
 
     def initial_from_config(self, config: dict) -> dict:
-        initial = dict(config)
+        initial = dict(config) | report_initial(config)
         for list_name in secret_rows.ROW_LISTS:
             initial[list_name] = secret_rows.rows_of(config, list_name)
         if not initial.get("records_per_batch"):

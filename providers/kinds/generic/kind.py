@@ -5,6 +5,8 @@ from ..base import Kind
 from . import config as generic_config
 from .form import GenericProviderForm
 from .receiver import GenericReceiver
+from .report_form import TryReportForm
+from .report_trial import try_report
 from .sender import GenericSender
 
 
@@ -40,6 +42,15 @@ class GenericKind(Kind):
     @classmethod
     def has_callbacks(cls, config: dict) -> bool:
         return generic_config.has_callbacks(config)
+
+    @classmethod
+    def report_trial_form(cls, data=None):
+        return TryReportForm(data, prefix="try")
+
+    @classmethod
+    def try_report(cls, form, trial_form, match):
+        sample, query = trial_form.cleaned_data["sample"], trial_form.cleaned_data["query"]
+        return try_report(form, sample, query, match)
 
     @classmethod
     def claim_size(cls, config: dict) -> int:

@@ -21,6 +21,9 @@ from callbacks.events import (
 from callbacks.receivers.base import REPLY_KEPT, Parsed, Receiver, Rejected
 from smshub import jsonsafe
 
+from . import reports
+from .reports import INBOUND, ReportMapping
+
 MANDATORY = {
     DELIVERED: ("ts", "meta", "description"),
     FAILED: ("ts", "meta", "code", "description"),
@@ -31,8 +34,31 @@ MILLISECONDS_FROM = 10**12  # a `ts` above this is in milliseconds
 
 
 class GenericReceiver(Receiver):
+    """The reference's JSON (SPEC §6.2) by default; the provider's own reports and inbound
+    messages when its configuration maps them (SPEC §5.3, §5.4: reports.py)."""
+
+    def accepts_get(self, provider) -> bool:
+        return ReportMapping.of(provider.config).is_native
+
     def parse(self, request, provider) -> Parsed:
-        return Parsed(parse(bytes(request.body), max_records=settings.CALLBACK_MAX_RECORDS))
+        mapping = ReportMapping.of(provider.config)
+        if not mapping.is_native:
+            return Parsed(parse(bytes(request.body), max_records=settings.CALLBACK_MAX_RECORDS))
+        items = reports.read(
+            mapping,
+            body=bytes(request.body),
+            content_type=request.content_type,
+            query=request.query,
+            received_at=request.received_at,
+        )
+        inbound = [item.event for item in items if item.event and item.outcome == INBOUND]
+        events = [item.event for item in items if item.event and item.outcome != INBOUND]
+        if not (events or inbound):
+            missing = list(dict.fromkeys(path for item in items for path in item.missing))
+            if missing:
+                raise Rejected(400, "Bad request. Some mandatory parameter was missing.", missing)
+            raise Rejected(400, "Bad request. The request holds no reports.")
+        return Parsed(events, inbound, empty_answer=True)
 
 
 def parse(body: bytes, *, max_records: int) -> list[NormalizedEvent]:

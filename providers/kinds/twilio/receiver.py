@@ -54,7 +54,7 @@ class TwilioReceiver(Receiver):
         JSON answer (Twilio ignores it, but it reads well in the request log)."""
         if parsed.inbound:
             return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-        return None
+        return super().success(parsed)
 
 
 def parse(row, provider: Provider) -> NormalizedEvent:
