@@ -68,7 +68,7 @@ class ReportMappingFields(forms.Form):
         label="Our message ID is in the report URL (?mid=$$MessageID)", required=False
     )
     reports_provider_id_path = path_field(
-        "Provider message ID path", "The provider's id of the message, e.g. $.messageId."
+        "Provider ID path", "The provider's id of the message in its reports, e.g. $.messageId."
     )
     reports_number_path = path_field(
         "Recipient number path",
