@@ -11,38 +11,46 @@ import logging
 from collections.abc import Sequence
 
 import requests
+from django.core.cache import cache
 
 from campaigns.compose import link_base
 from providers.models import Provider
 from smshub import http
 
+from . import native
 from .simulate import Submitted, callback_payloads
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "sandbox"
+VISITS_REMEMBERED = 7 * 24 * 3600  # seconds: longer than any retry of a task
 
 
 class TryAgain(Exception):
     """The endpoint could not take the callbacks now (no connection, 429 or 5xx)."""
 
 
-def post(provider_id: int, messages: Sequence[dict], received_ms: int) -> int:
+def post(provider_id: int, messages: Sequence[dict], received_ms: int, style: str = "") -> int:
     """Post the callbacks of `messages` (dicts of Submitted's fields) to the provider's
-    callback URL; returns how many requests the endpoint accepted. Raises TryAgain on a
-    transient failure: posting everything again is safe, the endpoint counts a repeated
-    event once. Refusals (4xx) are logged and end the attempt."""
+    callback URL, in the reference's format or, for `style` "infobip", in Infobip's (where
+    a click is a visit of the tracked link); returns how many requests the endpoint accepted.
+    Raises TryAgain on a transient failure: posting everything again is safe, the endpoint
+    counts a repeated event once. Refusals (4xx) are logged and end the attempt."""
     provider = Provider.objects.filter(pk=provider_id).first()
     if provider is None:
         logger.info("sandbox: provider %s is gone, its callbacks are dropped", provider_id)
         return 0
     submitted = [Submitted(**message) for message in messages]
-    url = provider.callback_url
+    opened: list[tuple[str, str]] = []
+    if style == native.STYLE:
+        payloads, opened = native.report_payloads(submitted, received_ms, link_base=link_base())
+    else:
+        payloads = callback_payloads(submitted, received_ms, link_base=link_base())
     accepted = 0
-    for payload in callback_payloads(submitted, received_ms, link_base=link_base()):
+    for payload in payloads:
         try:
             response = http.request(
                 "POST",
-                url,
+                provider.callback_url,
                 key=SESSION_KEY,
                 headers={"Content-Type": "application/json"},
                 data=json.dumps(payload).encode(),
@@ -67,4 +75,18 @@ def post(provider_id: int, messages: Sequence[dict], received_ms: int) -> int:
             )
             return accepted
         accepted += 1
+    _visit(opened)
     return accepted
+
+
+def _visit(links: Sequence[tuple[str, str]]) -> None:
+    """Open tracked links as phones do: after every report went through, and once per message
+    even if the task runs again (a second visit would be a second click)."""
+    for ref, link in links:
+        if not cache.add(f"sandbox:opened:{ref}", True, VISITS_REMEMBERED):
+            continue
+        try:
+            http.request("GET", link, key=SESSION_KEY)
+        except (http.OutboundBlocked, requests.RequestException) as exc:
+            logger.warning("sandbox: a tracked link was not opened: %s", exc)
+            return

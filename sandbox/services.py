@@ -23,14 +23,18 @@ from providers import services as provider_services
 from providers.fields import as_rows
 from providers.kinds.generic.form import GenericProviderForm
 from providers.kinds.generic.kind import GenericKind
+from providers.kinds.generic.report_form import report_initial
 from providers.models import Provider
 from smshub import http
 
+from . import native
 from .keys import HEADER, sandbox_key
 
 ROW_LISTS = secret_rows.ROW_LISTS
 
 NICKNAME = "Sandbox (simulated)"
+# The second mode (sandbox/native.py): the provider's own reports, read by its mapping.
+NATIVE_NICKNAME = "Sandbox (provider's own reports)"
 BATCH_KEY = "messages"
 RECORDS_PER_BATCH = 1000
 JSON_BODY = (
@@ -44,14 +48,20 @@ def endpoint() -> str:
     return settings.SITE_URL + reverse("sandbox:send")
 
 
-def config() -> dict:
+def config(style: str = "") -> dict:
     """The sandbox provider's settings as its setup form takes them, for the current SITE_URL
-    and SECRET_KEY (the key header is a secret row)."""
+    and SECRET_KEY (the key header is a secret row); with a `style`, the second mode's: a
+    header asking for reports in that format, and the Delivery reports section reading them."""
+    headers = [secret_rows.KeyValueRow(HEADER, sandbox_key(), secret=True)]
+    if style:
+        headers.append(secret_rows.KeyValueRow(native.STYLE_HEADER, style))
+    mapping = report_initial(native.MAPPING) if style else {}
     return {
+        **mapping,
         "request_type": "POST",
         "endpoint": endpoint(),
         "auth_type": "none",
-        "headers": [secret_rows.KeyValueRow(HEADER, sandbox_key(), secret=True)],
+        "headers": headers,
         "body_format": "json",
         "json_body": JSON_BODY,
         "batching": True,
@@ -93,12 +103,18 @@ def is_sandbox(provider: Provider) -> bool:
     )
 
 
-def find_provider(*, active_only: bool = False) -> Provider | None:
-    """The sandbox provider (the oldest, should an admin have copied it)."""
+def style_of(provider: Provider) -> str:
+    """The format a sandbox provider asks its reports in ("" for the reference's)."""
+    headers = provider.config.get("headers", [])
+    return next((v for k, v in headers if k.lower() == native.STYLE_HEADER.lower()), "")
+
+
+def find_provider(*, active_only: bool = False, style: str = "") -> Provider | None:
+    """The sandbox provider of a mode (the oldest, should an admin have copied it)."""
     providers = Provider.objects.filter(kind=GenericKind.key).order_by("created_at", "pk")
     if active_only:
         providers = providers.active()
-    return next((p for p in providers if is_sandbox(p)), None)
+    return next((p for p in providers if is_sandbox(p) and style_of(p) == style), None)
 
 
 def provider_for(refs: Iterable[str]) -> Provider | None:
@@ -121,29 +137,31 @@ class Ensured:
     summary: str  # one line saying what was done
 
 
-def ensure_provider(*, recreate: bool = False) -> Ensured:
-    """Create the sandbox provider on the first run; later, only keep its endpoint and key
-    in step with SITE_URL and SECRET_KEY. It becomes the default only when it is the only
-    provider (providers.services.ensure_a_default). A sandbox provider an admin deleted is
-    not brought back unless `recreate`."""
-    provider = find_provider()
+def ensure_provider(*, recreate: bool = False, style: str = "") -> Ensured:
+    """Create the sandbox provider (of the mode `style` names) on the first run; later, only
+    keep its endpoint and key in step with SITE_URL and SECRET_KEY. It becomes the default
+    only when it is the only provider (providers.services.ensure_a_default). A sandbox
+    provider an admin deleted is not brought back unless `recreate`."""
+    nickname = NATIVE_NICKNAME if style else NICKNAME
+    provider = find_provider(style=style)
     if provider is None:
-        if _was_deleted() and not recreate:
+        if _was_deleted(nickname) and not recreate:
+            who = f"Sandbox provider “{nickname}”" if style else "Sandbox provider"
             return Ensured(
                 None,
-                "Sandbox provider: deleted or changed by an admin, not recreated "
+                f"{who}: deleted or changed by an admin, not recreated "
                 "(manage.py ensure_sandbox --recreate brings it back).",
             )
-        return _create()
+        return _create(nickname, style)
     if provider.is_archived:
         return Ensured(provider, f"Sandbox provider “{provider.nickname}”: archived, left alone.")
     return _update(provider)
 
 
-def _create() -> Ensured:
-    form = GenericProviderForm(form_data(NICKNAME, config()))
+def _create(nickname: str, style: str) -> Ensured:
+    form = GenericProviderForm(form_data(nickname, config(style)))
     if not form.is_valid():
-        return Ensured(None, f"Sandbox provider “{NICKNAME}”: not created — {_errors(form)}")
+        return Ensured(None, f"Sandbox provider “{nickname}”: not created — {_errors(form)}")
     provider = provider_services.save_from_form(form, None)
     role = "the default provider" if provider.is_default else "another provider is the default"
     return Ensured(provider, f"Sandbox provider “{provider.nickname}”: created ({role}).")
@@ -169,7 +187,7 @@ def _update(provider: Provider) -> Ensured:
         rows = {name: list(secret_rows.resolved(current, secrets, name)) for name in ROW_LISTS}
     except secret_rows.MissingSecretValue as exc:
         return Ensured(provider, f"Sandbox provider “{provider.nickname}”: not updated — {exc}")
-    wanted = {**current, **rows, "endpoint": endpoint()}
+    wanted = {**current, **report_initial(current), **rows, "endpoint": endpoint()}
     form = GenericProviderForm(form_data(provider.nickname, wanted), provider=provider)
     if not form.is_valid():
         return Ensured(
@@ -193,11 +211,11 @@ def _holds_key(config: dict, secrets: dict) -> bool:
     return False
 
 
-def _was_deleted() -> bool:
-    """The command created a sandbox provider before, and it is gone: only an admin's
+def _was_deleted(nickname: str) -> bool:
+    """The command created this sandbox provider before, and it is gone: only an admin's
     Delete removes a provider."""
     return AuditEntry.objects.filter(
-        action="created", object_type="provider", object_repr=NICKNAME, actor__isnull=True
+        action="created", object_type="provider", object_repr=nickname, actor__isnull=True
     ).exists()
 
 

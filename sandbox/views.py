@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import inbound, services
+from . import inbound, native, services
 from .keys import HEADER, is_valid
 from .simulate import provider_message_id
 from .tasks import post_callbacks
@@ -47,9 +47,9 @@ def send(request):
     provider = services.provider_for(m.ref for m in messages)
     if provider is not None:
         # One task per request, whatever its size: the callbacks leave in a few batches.
-        post_callbacks.apply_async(
-            (provider.pk, [asdict(m) for m in messages], received_ms), countdown=callback_delay()
-        )
+        args = (provider.pk, [asdict(m) for m in messages], received_ms)
+        style = request.headers.get(native.STYLE_HEADER, "")  # the second mode, if asked
+        post_callbacks.apply_async(args + ((style,) if style else ()), countdown=callback_delay())
     return JsonResponse(
         {
             "accepted": len(messages),

@@ -63,6 +63,7 @@ def test_a_native_mapping_is_saved_and_shown_again(db):
         "from_path": "$.from",
         "to_path": "$.to",
         "text_path": "$.text",
+        "id_path": "",
     }
     again = GenericProviderForm(provider=provider)
     assert again["reports_status_map"].value() == MAPPING["reports_status_map"]

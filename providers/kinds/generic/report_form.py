@@ -29,6 +29,7 @@ INBOUND_FIELDS = {
     "inbound_from_path": "from_path",
     "inbound_to_path": "to_path",
     "inbound_text_path": "text_path",
+    "inbound_id_path": "id_path",
 }
 PATH_ATTRS = {"spellcheck": "false", "autocomplete": "off", "class": "code"}
 
@@ -103,6 +104,9 @@ class ReportMappingFields(forms.Form):
     inbound_from_path = path_field("Sender path", "Inbound messages: e.g. $.from")
     inbound_to_path = path_field("Recipient path", "Inbound messages: e.g. $.to")
     inbound_text_path = path_field("Text path", "Inbound messages: e.g. $.text")
+    inbound_id_path = path_field(
+        "Inbound message ID path", "Optional: recognises a repeated message, e.g. $.messageId"
+    )
 
     def report_mapping_fields(self) -> list:
         """The section's fields but the format (carried hidden while reference is chosen)."""

@@ -38,6 +38,7 @@ class InboundMapping:
     from_path: str = ""
     to_path: str = ""
     text_path: str = ""
+    id_path: str = ""  # the provider's id of the message: a repeat is recognised by it
 
     @property
     def enabled(self) -> bool:
@@ -229,12 +230,14 @@ def _inbound(mapping: ReportMapping, fields: dict, text: str, ts: datetime) -> I
     if not sender:
         path = mapping.inbound.from_path
         return Item(fields, None, problem=f"no sender at {path}", missing=(path,))
+    their_id = first(mapping.inbound.id_path, fields)
     event = NormalizedEvent(
         REPLIED,
         ts,
         text=text[:REPLY_KEPT],
         from_phone=sender,
         to_phone=first(mapping.inbound.to_path, fields),
+        identity=f"inbound:{their_id}" if their_id else "",
     )
     return Item(fields, event, outcome=INBOUND)
 

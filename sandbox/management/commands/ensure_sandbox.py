@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from sandbox import services
+from sandbox import native, services
 
 
 class Command(BaseCommand):
@@ -18,10 +18,20 @@ class Command(BaseCommand):
             action="store_true",
             help="create it again even though an admin deleted it",
         )
+        parser.add_argument(
+            "--provider-format",
+            action="store_true",
+            help="also a second one, “Sandbox (provider's own reports)”, whose reports come in "
+            "a provider's own format (Infobip's) and are read by its Delivery reports mapping",
+        )
 
-    def handle(self, *args, recreate=False, **options):
+    def handle(self, *args, recreate=False, provider_format=False, **options):
         ensured = services.ensure_provider(recreate=recreate)
         self.stdout.write(ensured.summary)
+        if provider_format:
+            self.stdout.write(
+                services.ensure_provider(recreate=recreate, style=native.STYLE).summary
+            )
         blocked = services.blocked_reason()
         if ensured.provider is not None and blocked:
             self.stdout.write(
