@@ -29,6 +29,7 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/smshub_bench"
 MODULES = {
     "dispatch_throughput": ("B1", "B2"),
     "callback_ingest": ("B3",),
+    "native_ingest": ("B3n",),
     "twilio_callbacks": ("B4",),
     "stats_pages": ("B5",),
     "create_messages": ("B6",),
