@@ -268,6 +268,7 @@ def test_valid_inputs_open_the_generic_form_prefilled_and_save_nothing(admin_cli
     assert 'name="preset" value="plivo"' in page
     assert "Prefilled from the Plivo preset" in page
     assert "Where to paste the callback URL" not in page  # Plivo takes it per message
+    assert "The callback URL travels in each request's payload." in page
     assert "error" not in re.sub(r"errors?[-_]\w+|error_summary|has-error\b", "", page).lower()
     token = re.search(r'name="callback_token" value="([^"]+)"', page).group(1)
     assert f"/callbacks/sms/{token}/?mid=$$MessageID" in page
