@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.provider_list, name="list"),
     path("add/", views.choose_kind, name="add"),
     path("add/<str:kind>/", views.add_provider, name="add-kind"),
+    path("add/preset/<slug:slug>/", views.add_from_preset, name="add-preset"),
     path("<int:pk>/", views.edit_provider, name="edit"),
     path("<int:pk>/default/", views.mark_default, name="mark-default"),
     path("<int:pk>/archive/", views.archive_provider, name="archive"),

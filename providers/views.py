@@ -22,12 +22,17 @@ from stats.figures import DateRange, provider_figures
 
 from . import registry, services
 from .forms import TestSmsForm, apply_form_action
-from .models import Provider
+from .kinds.generic import presets
+from .kinds.generic.kind import GenericKind
+from .kinds.generic.preset_form import PresetInputsForm
+from .models import CALLBACK_PATH, Provider, new_callback_token
 
 # The setup form's "Send Test SMS" button: test the configuration as typed.
 TEST_SMS_ACTION = "test-sms"
 # Its "Try a report" button: read a pasted sample report with the settings as typed.
 TRY_REPORT_ACTION = "try-report"
+# Posted by a preset's inputs page; the prefilled Generic form posts without it.
+PRESET_INPUTS = "_preset_inputs"
 
 admin_only = permission_required(MANAGE_PROVIDERS, raise_exception=True)
 # Setup forms post passwords, secret keys and secret row values (as `<list>-value`, mixed
@@ -54,7 +59,37 @@ def provider_list(request):
 
 @admin_only
 def choose_kind(request):
-    return render(request, "providers/choose_kind.html", {"kinds": registry.kinds().values()})
+    """Generic, Twilio and the searchable gallery of presets (SPEC §5.1): `?q=` filters on
+    the server, so the search works without JavaScript."""
+    query = request.GET.get("q", "").strip()
+    every = list(presets.all_presets().values())
+    matches = {preset.slug for preset in presets.search(query)}
+    context = {"kinds": registry.kinds().values(), "presets": every, "matches": matches}
+    return render(request, "providers/choose_kind.html", {**context, "q": query})
+
+
+@hide_posted_values
+@admin_only
+@sensitive_variables()
+def add_from_preset(request, slug: str):
+    """A preset's inputs page; once they are valid, the Generic setup form prefilled from the
+    preset and unsaved. That form posts back here and saves as Add Generic does."""
+    preset = presets.get(slug)
+    if preset is None:
+        raise Http404("Unknown preset")
+    if request.method == "POST" and PRESET_INPUTS not in request.POST:
+        return _setup_form(request, GenericKind, provider=None)
+    form = PresetInputsForm(preset, request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        context = {"preset": preset, "form": form, "preset_inputs": PRESET_INPUTS}
+        return render(request, "providers/preset_inputs.html", context)
+    token = new_callback_token()
+    config = preset.fill(form.cleaned_data, settings.SITE_URL + CALLBACK_PATH.format(token=token))
+    setup = GenericKind.form_class(presets.form_data(preset, config, token))
+    setup.skip_validation()  # nothing typed wrong yet: no errors on a fresh page
+    return render(
+        request, GenericKind.template, {**_setup_context(GenericKind, None), "form": setup}
+    )
 
 
 @hide_posted_values
@@ -80,15 +115,7 @@ def _setup_form(request, kind, provider):
     POST without it validates and saves."""
     form_class = kind.form_class
     template = kind.template
-    saved_tokens = kind.custom_tokens(provider.config) if provider else []
-    context = {
-        "kind": kind,
-        "provider": provider,
-        "test_form": TestSmsForm(custom_tokens=saved_tokens, prefix="test"),
-        "trial_form": kind.report_trial_form(),
-        "auth_retry_minutes": f"{settings.DISPATCH_AUTH_RETRY_INTERVAL / 60:g}",
-        "auth_window_minutes": f"{settings.DISPATCH_AUTH_RETRY_WINDOW / 60:g}",
-    }
+    context = _setup_context(kind, provider)
     if request.method != "POST":
         form = form_class(provider=provider)
         return render(request, template, {**context, "form": form})
@@ -113,6 +140,18 @@ def _setup_form(request, kind, provider):
     messages.success(request, f"Provider “{saved.nickname}” saved.")
     target = saved.get_absolute_url()
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _setup_context(kind, provider) -> dict:
+    saved_tokens = kind.custom_tokens(provider.config) if provider else []
+    return {
+        "kind": kind,
+        "provider": provider,
+        "test_form": TestSmsForm(custom_tokens=saved_tokens, prefix="test"),
+        "trial_form": kind.report_trial_form(),
+        "auth_retry_minutes": f"{settings.DISPATCH_AUTH_RETRY_INTERVAL / 60:g}",
+        "auth_window_minutes": f"{settings.DISPATCH_AUTH_RETRY_WINDOW / 60:g}",
+    }
 
 
 @admin_only

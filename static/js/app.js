@@ -61,6 +61,31 @@
     value.autocomplete = box.checked ? "new-password" : "off";
   });
 
+  // The preset gallery on Add provider filters as you type, as its ?q= search does on the
+  // server: a card shows when its name, summary or slug contain every word typed.
+  var filterPresets = function (input) {
+    var gallery = input.closest("[data-preset-gallery]");
+    if (!gallery) return;
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var cards = gallery.querySelectorAll("[data-preset-card]");
+    var shown = 0;
+    cards.forEach(function (card) {
+      var text = card.dataset.search;
+      var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+      card.hidden = !match;
+      if (match) shown++;
+    });
+    gallery.querySelector("[data-preset-query]").textContent = input.value.trim();
+    gallery.querySelector("[data-preset-empty]").hidden = shown > 0;
+    gallery.querySelector("[data-preset-count]").textContent = words.length
+      ? shown + " of " + cards.length + " presets match." : "";
+  };
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-preset-search]")) {
+      filterPresets(event.target);
+    }
+  });
+
   // Close an open actions menu when clicking elsewhere or pressing Escape.
   var closeMenus = function (except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -26,6 +27,7 @@ from tests.campaigns.helpers import run, sending_campaign
 from tests.providers.helpers import create_generic, create_twilio
 from tests.rollups import settle
 
+FORM = "application/x-www-form-urlencoded"
 TWILIO_SID = "AC" + "5eca11ed" * 4
 MARKERS = [
     "mk-path-7f3a",
@@ -193,6 +195,7 @@ def paths_of(route: str, scene: Scene) -> list[str]:
         "<str:token>": [p.callback_token for p in scene.providers],
         "<str:code>": [scene.link_code],
         "<str:kind>": ["generic", "twilio"],
+        "<slug:slug>": ["infobip", "no-such-preset"],
     }
     if "campaigns/" in route:
         fills["<int:pk>"] = [str(c.pk) for c in scene.campaigns]
@@ -251,6 +254,22 @@ def test_a_marketer_sees_no_provider_internals_anywhere(
             text = content_of(response)
             leaks += [(name, method, path, m) for m in scene.markers if m in text]
     assert leaks == []
+
+
+def test_a_marketer_is_refused_every_provider_setup_url(marketer_client, scene):
+    """Provider pages, presets included, are for admins only: 403, or 404 for what is not."""
+    answers = {
+        (method, path): marketer_client.generic(
+            method, path, data=urlencode(data), content_type=FORM
+        )
+        for name, requests in requests_for(scene).items()
+        if name.startswith("providers:")
+        for method, path, data in requests
+    }
+    assert ("GET", "/settings/channels/sms/providers/add/preset/infobip/") in answers
+    assert {
+        key: r.status_code for key, r in answers.items() if r.status_code not in (403, 404)
+    } == {}
 
 
 def test_the_sweep_would_see_a_leak(admin_client, scene):

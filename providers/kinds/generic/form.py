@@ -23,6 +23,7 @@ from ...templating import (
     strings_in,
     strip_json_comments,
 )
+from . import presets
 from .config import (
     AUTH_BASIC,
     AUTH_NONE,
@@ -148,6 +149,8 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
         "e.g. $.messages[*].id for a batch.",
     )
     rate_limit = rate_limit_field()
+    # The preset the provider was made from (presets.py): its page links the preset's docs.
+    preset = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     CHOICES_WITH_DEFAULTS = ("request_type", "auth_type", "body_format", "number_format")
 
@@ -216,6 +219,10 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return rule
+
+    def clean_preset(self) -> str:
+        slug = self.cleaned_data["preset"]
+        return slug if presets.get(slug) else ""
 
     def clean_message_id_path(self) -> str:
         path = self.cleaned_data["message_id_path"].strip()
@@ -357,6 +364,8 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
             "rate_limit": data["rate_limit"],
         }
         config.update(self.report_config())
+        if data.get("preset"):
+            config["preset"] = data["preset"]
         secret = {name: keys for name, (_, keys) in rows.items() if keys}
         if secret:
             config[secret_rows.SECRET_ROWS] = secret
