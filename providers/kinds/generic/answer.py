@@ -60,7 +60,7 @@ class AnswerSection(forms.Form):
         "Optional. Where a batch answer lists one item per message, e.g. $.messages[*].",
     )
     item_success_rule = _code_field(
-        "Item success rule",
+        "Rule for each item",
         'Optional. A JSON path rule each item must match, e.g. $.status == "0" or '
         "$.statusCode in [100, 101, 102]: a failed item fails only its message.",
     )

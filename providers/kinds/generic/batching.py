@@ -35,10 +35,10 @@ class BatchingSection(forms.Form):
         widget=forms.RadioSelect,
         required=False,
         choices=[
-            (SHAPE_KEY, "Array of messages under a batch key (JSON)"),
-            (SHAPE_ROOT, "Array of messages as the whole JSON payload"),
-            (SHAPE_JOINED, "Numbers joined into the $$To field, one text for all"),
-            (SHAPE_NUMBERS, "JSON array of numbers in place of $$To, one text for all"),
+            (SHAPE_KEY, "Array of messages under a key (JSON)"),
+            (SHAPE_ROOT, "Array of messages as the whole body (JSON)"),
+            (SHAPE_JOINED, "Numbers joined in the $$To field (one text for all)"),
+            (SHAPE_NUMBERS, "Array of numbers in place of $$To (one text for all, JSON)"),
         ],
         help_text="With one text for all, recipients whose text differs (personalised, "
         "tracked links) are sent one request each.",

@@ -127,6 +127,17 @@ class GenericProviderForm(
     )
     rate_limit = rate_limit_field()
 
+    # The page's order (errors are summed up in it); the sections' fields would come first.
+    field_order = (
+        *("nickname", "callback_token", "is_default", "request_type", "endpoint", "auth_type"),
+        *("basic_username", "basic_password", "oauth_client_url", "oauth_client_id"),
+        *("oauth_secret_key", "oauth_extra", "account_values", "entity_id", "headers"),
+        *("body_format", "params", "json_body"),
+        *("batching", "batch_shape", "batch_key", "batch_delimiter", "records_per_batch"),
+        *("number_format", "success_rule", "message_id_path", "message_id_regex"),
+        *("shared_message_id", "answer_items_path", "item_success_rule", "recipient_path"),
+        "rate_limit",
+    )
     CHOICES_WITH_DEFAULTS = (
         "request_type",
         "auth_type",
