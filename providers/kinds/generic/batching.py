@@ -55,7 +55,7 @@ class BatchingSection(forms.Form):
         strip=False,
         max_length=5,
         initial=DEFAULT_DELIMITER,
-        help_text="Written between the numbers, e.g. , or < (Plivo).",
+        help_text="Written between the numbers, e.g. , or < (Plivo); blank means a comma.",
     )
     records_per_batch = forms.IntegerField(
         label="Records per batch",
@@ -98,8 +98,6 @@ class BatchingSection(forms.Form):
         if shape in ONE_TEXT_SHAPES:
             if MESSAGE_ID in tokens:
                 self.add_error("headers" if MESSAGE_ID in header_tokens else field, NO_MESSAGE_ID)
-            if shape == SHAPE_JOINED and not data.get("batch_delimiter"):
-                self.add_error("batch_delimiter", "This field is required.")
             if shape == SHAPE_NUMBERS and "$$To" not in set(_values_in(parsed)):
                 self.add_error(
                     "json_body",
@@ -161,7 +159,7 @@ class BatchingSection(forms.Form):
         }
         if shape and shape != SHAPE_KEY:
             config["batch_shape"] = shape
-        if shape == SHAPE_JOINED and data["batch_delimiter"] != DEFAULT_DELIMITER:
+        if shape == SHAPE_JOINED and data["batch_delimiter"] not in ("", DEFAULT_DELIMITER):
             config["batch_delimiter"] = data["batch_delimiter"]
         return config
 
