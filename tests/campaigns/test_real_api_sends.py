@@ -271,3 +271,29 @@ def test_the_campaign_says_nothing_when_every_text_is_the_same(httpserver, marke
     page = marketer_client.get(campaign.get_absolute_url()).content.decode()
 
     assert "one request each" not in page
+
+
+def test_a_test_sms_shows_the_outcome_of_its_item(httpserver):
+    httpserver.expect_request("/sms/json").respond_with_json(
+        {"messages": [{"to": "14155550001", "status": "4", "error-text": "Bad Credentials"}]}
+    )
+    vonage = provider(
+        httpserver,
+        "/sms/json",
+        json_body='{"to": "$$To", "text": "$$Body"}',
+        answer_items_path="$.messages[*]",
+        item_success_rule='$.status == "0"',
+    )
+    result = services.send_test_sms(
+        vonage.kind,
+        vonage.config,
+        {},
+        callback_url="",
+        to="+14155550001",
+        message="Hi",
+        custom_values={},
+        session_key="test",
+    )
+
+    assert not result.ok
+    assert "Bad Credentials" in result.error

@@ -9,13 +9,15 @@ secret_rows (which header, parameter, extra-pair and account values are secret:
 providers/secret_rows.py).
 Secrets: basic_password, oauth_secret_key, and one "<list>:<key>" per secret row.
 
-Keys added for real providers' APIs (SPEC §5.2), all read with .get() and a default:
+Keys added for real providers' APIs (SPEC §5.2), all read with .get() and a default, and
+written by the form only when they differ from it:
 - batch_shape: with `batching`, how a request carries several messages: "key" (the default,
   an array of per-message objects under batch_key), "root" (the JSON body is an array of
   per-message objects), "joined" (the numbers joined by batch_delimiter into the one field
-  holding $$To; any body format) or "numbers" (a JSON array of numbers in place of $$To).
-  "joined" and "numbers" send one text to many: messages whose requests differ in anything
-  but $$To (a personalised body, tracked links) go in separate requests.
+  holding $$To; any body format) or "numbers" (a JSON array of numbers where a value is
+  exactly "$$To"). "joined" and "numbers" send one text to many: messages whose requests
+  differ in anything but $$To (a personalised body, tracked links) go in separate requests,
+  and $$MessageID cannot be used.
 - batch_delimiter: for "joined", e.g. "," or "<" (Plivo); default ",".
 - answer_items_path: where a batch answer lists one item per message, e.g. "$.messages[*]";
   "" = the answer is read as a whole. With it, item_success_rule, recipient_path and
@@ -23,13 +25,15 @@ Keys added for real providers' APIs (SPEC §5.2), all read with .get() and a def
 - item_success_rule: a path rule each item must pass, e.g. '$.status == "0"' or
   "$.statusCode in [100, 101, 102]"; a failing item fails only its message.
 - recipient_path: the number in an item (e.g. "$.to"): items matched to messages by number
-  rather than by position.
+  rather than by position. A message without an item ends as Dispatch Error (outcome
+  unknown): it may have been accepted, so it is not sent again.
 - message_id_regex: a regular expression with one capture group reading ids from a text
   answer (Gupshup "success | 9198… | ([0-9]+)"); used instead of message_id_path.
 - shared_message_id: the answer's one id (message_id_path or message_id_regex, read in the
   whole answer) covers every message of the request and is stored on each of them.
 - account_values: [[name, value], …] named account values ($$auth_id) usable in the
-  endpoint URL, headers, parameters and JSON; secret ones are listed under
+  endpoint URL (URL-quoted; a secret one not in its host), headers, parameters and JSON,
+  never asked of campaigns; secret ones are listed under
   secret_rows["account_values"] (value "" here, encrypted under "account_values:<name>").
 - entity_id: the value of $$EntityId (India DLT principal entity id).
 """
