@@ -242,8 +242,16 @@ def send_claimed(
         pacing.wait_for_slot(dispatch.provider.pk, dispatch.rate_limit)
         if in_flight is not None:
             in_flight.keep_alive()
-        attempts.append(Attempt(request.message_ids, dispatch.sender.send(request)))
+        attempts.extend(_per_message(request.message_ids, dispatch.sender.send(request)))
     return attempts
+
+
+def _per_message(ids: tuple[int, ...], result: SendResult) -> list[Attempt]:
+    """A batch answer that says how each message fared (one failed item of three, SPEC §5.2)
+    is one attempt per message: each is recorded, retried and counted on its own."""
+    if not result.per_message:
+        return [Attempt(ids, result)]
+    return [Attempt((i,), part) for i, part in zip(ids, result.per_message, strict=True)]
 
 
 # personalize.TemplateError and UnsafeHeader are ValueErrors too.

@@ -20,7 +20,7 @@ from providers.services import TEST_MESSAGE_ID, send_test_sms
 from providers.templating import BODY
 from stats.rollups import Tally
 
-from . import message_writes, personalize
+from . import links, message_writes, personalize
 from .compose import Composer
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
@@ -44,6 +44,27 @@ def provider_problem(campaign: Campaign) -> str:
             "Choose another provider to send it."
         )
     return ""
+
+
+def one_text_note(campaign: Campaign) -> str:
+    """Why a provider that sends one text to many numbers per request will send some of this
+    campaign's messages one request each (SPEC §5.2), in words ("" when it will not)."""
+    provider = campaign.provider
+    if provider is None or not registry.kind_of(provider).sends_one_text_to_many(provider.config):
+        return ""
+    custom = campaign.custom_values or {}
+    personalised = personalize.names(campaign.body) or any(
+        personalize.names(value) for value in custom.values()
+    )
+    tracked = campaign.click_tracking and links.find_urls(campaign.body)
+    if not (personalised or tracked):
+        return ""
+    why = "personalised" if personalised else "its links are tracked"
+    return (
+        f"“{provider.nickname}” sends one text to many numbers in a request, but this "
+        f"campaign's text differs between recipients ({why}): recipients whose text differs "
+        "are sent one request each, which takes longer."
+    )
 
 
 INSERT_BATCH = 5000

@@ -129,6 +129,7 @@ def campaign_detail(request, pk: int):
         "live": campaign.status in LIVE,
         "test_form": SendTestForm(),
         "provider_problem": services.provider_problem(campaign),
+        "one_text_note": services.one_text_note(campaign),
     }
     if request.htmx and request.GET.get("part") == "progress":
         if not context["live"]:  # it just finished or paused: show the whole page anew

@@ -34,6 +34,9 @@ class OutboundRequest:
     headers: dict[str, str]
     body: bytes | None
     message_ids: tuple[int, ...]
+    # The numbers as sent, in the order of message_ids: an answer that names its recipients
+    # is matched to the messages by them (empty for kinds that do not need it).
+    recipients: tuple[str, ...] = ()
 
 
 class Sender(Protocol):
@@ -63,6 +66,7 @@ class Cause(StrEnum):
     BLOCKED = "blocked"  # the SSRF guard refused the address
     NOT_RENDERED = "not rendered"  # no request could be built for the message
     UNENCODABLE = "unencodable"  # the request could not be put on the wire
+    NO_ANSWER_ITEM = "no answer item"  # a batch answer named no item for the message
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,11 @@ class SendResult:
     `retryable` is true for network errors, timeouts, 429 and 5xx; `auth_failed` when the
     provider's credentials could not be used (OAuth token endpoint failing);
     `outcome_unknown` when the request reached the provider but its answer could not be
-    read (larger than HTTP_MAX_ANSWER_BYTES): it may have accepted the message, so the
-    request is not sent again. `error`, `body` and `request` are for admins; `in_words` is
-    what anyone may read (SPEC §8).
+    read (larger than HTTP_MAX_ANSWER_BYTES, or a batch answer without an item for the
+    message): it may have accepted the message, so the request is not sent again. `error`,
+    `body` and `request` are for admins; `in_words` is what anyone may read (SPEC §8).
+    `per_message`, when not empty, holds one result per message of the request, in the order
+    of its message_ids: a batch answer that says how each message fared (SPEC §5.2).
     """
 
     ok: bool
@@ -88,6 +94,7 @@ class SendResult:
     provider_message_ids: tuple[str, ...] = ()
     request: ShownRequest | None = field(default=None, compare=False)
     cause: Cause = Cause.NONE
+    per_message: tuple[SendResult, ...] = field(default=(), compare=False)
 
     @property
     def in_words(self) -> str:
@@ -101,6 +108,8 @@ class SendResult:
                 "An admin must check the provider's setup."
             )
         if self.outcome_unknown:
+            if self.cause == Cause.NO_ANSWER_ITEM:
+                return "Outcome unknown: the provider's answer did not mention this message."
             return "Outcome unknown: the provider answered, but its answer was too large to read."
         if self.status is not None:
             if 200 <= self.status < 300:

@@ -1,5 +1,5 @@
-"""Secret values in a Generic provider's key/value rows: headers, parameters and OAuth extra
-pairs (SPEC §5.2 "secret values anywhere").
+"""Secret values in a Generic provider's key/value rows: headers, parameters, OAuth extra
+pairs and named account values (SPEC §5.2 "secret values anywhere").
 
 A row marked secret keeps its key in `Provider.config` (its value there is "") and is listed
 under `config["secret_rows"]`, e.g. `{"headers": ["X-Api-Key"]}`; its value lives in the
@@ -16,9 +16,14 @@ from typing import NamedTuple
 from .masking import looks_like_credential
 from .templating import TOKEN_RE
 
-ROW_LISTS = ("headers", "params", "oauth_extra")
+ROW_LISTS = ("headers", "params", "oauth_extra", "account_values")
 SECRET_ROWS = "secret_rows"
-ROW_LABELS = {"headers": "header", "params": "parameter", "oauth_extra": "extra pair"}
+ROW_LABELS = {
+    "headers": "header",
+    "params": "parameter",
+    "oauth_extra": "extra pair",
+    "account_values": "account value",
+}
 
 
 class KeyValueRow(NamedTuple):

@@ -168,4 +168,6 @@ def send_test_sms(
         request = next(iter(sender.requests([outgoing])))
     except (MissingReplacement, ValueError) as exc:  # UnsafeHeader is a ValueError
         return not_rendered(exc)
-    return sender.send(request)
+    result = sender.send(request)
+    # A batch answer's item for the message says how it fared (SPEC §5.2).
+    return result.per_message[0] if result.per_message else result

@@ -22,6 +22,9 @@ TEMPLATE_VARIABLES = "TemplateVariables"
 CAMPAIGN_ID = "CampaignID"
 MESSAGE_ID = "MessageID"
 SYSTEM_TOKENS = frozenset({TO, BODY, TEMPLATE_ID, TEMPLATE_VARIABLES, CAMPAIGN_ID, MESSAGE_ID})
+# A provider-level value (India DLT principal entity id, SPEC §5.2): the provider's kind gives
+# it, so it is no custom replacement of the campaigns.
+ENTITY_ID = "EntityId"
 
 
 def find_tokens(texts: Iterable[str]) -> set[str]:

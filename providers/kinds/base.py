@@ -80,3 +80,9 @@ class Kind:
     def claim_size(cls, config: dict) -> int:
         """Messages a worker claims, renders and sends at once (SPEC §3.4)."""
         return settings.DISPATCH_GROUP_SIZE
+
+    @classmethod
+    def sends_one_text_to_many(cls, config: dict) -> bool:
+        """Whether one request carries one text for many numbers, so that recipients whose
+        text differs are sent one request each (SPEC §5.2): the campaign page says so."""
+        return False

@@ -10,11 +10,10 @@ from django import forms
 from ... import secret_rows
 from ...fields import KeyValueField, SecretField, as_rows, is_http_url, rate_limit_field
 from ...forms import ProviderForm
-from ...response_mapping import check_success_rule, parse_path
 from ...secret_rows import KeyValueRow
 from ...templating import (
     BODY,
-    MESSAGE_ID,
+    ENTITY_ID,
     TEMPLATE_ID,
     TO,
     custom_tokens,
@@ -24,7 +23,11 @@ from ...templating import (
     strip_json_comments,
 )
 from . import presets
+from .account import AccountSection, endpoint_values
+from .answer import AnswerSection
+from .batching import BatchingSection
 from .config import (
+    ACCOUNT_VALUES,
     AUTH_BASIC,
     AUTH_NONE,
     AUTH_OAUTH2,
@@ -34,17 +37,26 @@ from .config import (
     EXAMPLE_JSON,
     GET,
     HEADER_NAME,
-    MAX_RECORDS_PER_BATCH,
     NUMBER_E164,
     NUMBER_E164_NO_PLUS,
     NUMBER_NATIONAL,
     POST,
+    SHAPE_KEY,
+    SHAPE_ROOT,
+    render_endpoint,
 )
 from .report_form import ReportMappingFields, report_initial
 from .secret_rows import SecretRowsMixin
 
 
-class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
+class GenericProviderForm(
+    ReportMappingFields,
+    SecretRowsMixin,
+    BatchingSection,
+    AnswerSection,
+    AccountSection,
+    ProviderForm,
+):
     kind = "generic"
     secret_fields = ("basic_password", "oauth_secret_key")
 
@@ -57,7 +69,8 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
     endpoint = forms.CharField(
         label="HTTP Endpoint",
         max_length=2000,
-        help_text="The provider's API URL, e.g. https://api.example.com/sms/send",
+        help_text="The provider's API URL, e.g. https://api.example.com/sms/send; it may use "
+        "account values, e.g. https://api.plivo.com/v1/Account/$$auth_id/Message/",
     )
     auth_type = forms.ChoiceField(
         label="Authentication",
@@ -110,19 +123,6 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false", "class": "code"}),
         help_text="// comments are allowed (they are stripped).",
     )
-    batching = forms.BooleanField(label="Enable batching", required=False)
-    batch_key = forms.CharField(
-        label="Batch key",
-        required=False,
-        max_length=200,
-        help_text="Top-level key whose array holds the per-message object.",
-    )
-    records_per_batch = forms.IntegerField(
-        label="Records per batch",
-        required=False,
-        initial=DEFAULT_RECORDS_PER_BATCH,
-        help_text=f"1 to {MAX_RECORDS_PER_BATCH}.",
-    )
     number_format = forms.ChoiceField(
         label="Number format",
         initial=NUMBER_E164,
@@ -132,27 +132,28 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
             (NUMBER_NATIONAL, "National (4155550123)"),
         ],
     )
-    success_rule = forms.CharField(
-        label="Success rule",
-        required=False,
-        max_length=500,
-        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
-        help_text='Optional. A JSON path the answer must match, e.g. $.status == "ok", or a '
-        "regular expression. Without it, any 2xx answer is a success.",
-    )
-    message_id_path = forms.CharField(
-        label="Provider message ID path",
-        required=False,
-        max_length=500,
-        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
-        help_text="Optional. JSON path to the provider's own message ID in its answer, "
-        "e.g. $.messages[*].id for a batch.",
-    )
     rate_limit = rate_limit_field()
     # The preset the provider was made from (presets.py): its page links the preset's docs.
     preset = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
-    CHOICES_WITH_DEFAULTS = ("request_type", "auth_type", "body_format", "number_format")
+    # The page's order (errors are summed up in it); the sections' fields would come first.
+    field_order = (
+        *("nickname", "callback_token", "is_default", "request_type", "endpoint", "auth_type"),
+        *("basic_username", "basic_password", "oauth_client_url", "oauth_client_id"),
+        *("oauth_secret_key", "oauth_extra", "account_values", "entity_id", "headers"),
+        *("body_format", "params", "json_body"),
+        *("batching", "batch_shape", "batch_key", "batch_delimiter", "records_per_batch"),
+        *("number_format", "success_rule", "message_id_path", "message_id_regex"),
+        *("shared_message_id", "answer_items_path", "item_success_rule", "recipient_path"),
+        "rate_limit",
+    )
+    CHOICES_WITH_DEFAULTS = (
+        "request_type",
+        "auth_type",
+        "body_format",
+        "number_format",
+        "batch_shape",
+    )
 
     def __init__(self, data=None, **kwargs):
         if data is not None:
@@ -177,7 +178,8 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
             texts.append(strip_json_comments(self.current("json_body") or ""))
         else:
             texts += _plain_values(as_rows(self.current("params")))
-        return custom_tokens(texts)
+        names = {ENTITY_ID, *(row.key.strip() for row in as_rows(self.current(ACCOUNT_VALUES)))}
+        return [token for token in custom_tokens(texts) if token not in names]
 
     @property
     def credential_notices(self) -> list[str]:
@@ -192,7 +194,7 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
 
     def row_lists_in_use(self) -> tuple[str, ...]:
         data = self.cleaned_data
-        lists = ["headers"]
+        lists = ["headers", ACCOUNT_VALUES]
         if not (data.get("request_type") == POST and data.get("body_format") == BODY_JSON):
             lists.append("params")
         if data.get("auth_type") == AUTH_OAUTH2:
@@ -200,7 +202,8 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
         return tuple(name for name in lists if name in data)
 
     def destinations(self, values) -> dict[str, str]:
-        urls = {"The endpoint": values.get("endpoint", "")}
+        endpoint = values.get("endpoint", "")
+        urls = {"The endpoint": render_endpoint(endpoint, endpoint_values(values))}
         if values.get("auth_type") == AUTH_OAUTH2:
             urls["The OAuth client URL"] = values.get("oauth_client_url", "")
         return urls
@@ -208,30 +211,14 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
     # --- validation ----------------------------------------------------------------------
     def clean_endpoint(self) -> str:
         endpoint = self.cleaned_data["endpoint"].strip()
-        if not is_http_url(endpoint):
+        # Account values are checked with the other fields (check_account).
+        if not is_http_url(render_endpoint(endpoint, {})):
             raise forms.ValidationError("Enter an absolute http:// or https:// URL.")
         return endpoint
-
-    def clean_success_rule(self) -> str:
-        rule = self.cleaned_data["success_rule"].strip()
-        try:
-            check_success_rule(rule)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return rule
 
     def clean_preset(self) -> str:
         slug = self.cleaned_data["preset"]
         return slug if presets.get(slug) else ""
-
-    def clean_message_id_path(self) -> str:
-        path = self.cleaned_data["message_id_path"].strip()
-        if path:
-            try:
-                parse_path(path)
-            except ValueError as exc:
-                raise forms.ValidationError(str(exc)) from exc
-        return path
 
     def clean(self) -> dict:
         data = super().clean()
@@ -245,14 +232,18 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
             url = data.get("oauth_client_url")
             if url and not is_http_url(url):
                 self.add_error("oauth_client_url", "Enter an absolute http:// or https:// URL.")
+        tokens = set()
         if "request_type" in data and "headers" in data:
-            self._clean_payload(data)
+            tokens = self._clean_payload(data)
+        self.check_answer(data)
+        self.check_account(data, tokens)
         self.clean_report_mapping(data)
         self.clean_secret_rows()
         self.require_secrets_when_moved(data)
         return data
 
-    def _clean_payload(self, data: dict) -> None:
+    def _clean_payload(self, data: dict) -> set[str]:
+        """The rules of the headers and payload; returns every token they use."""
         headers = data["headers"]
         header_tokens = find_tokens(_plain_values(headers))
         for key, value, _ in headers:
@@ -264,28 +255,33 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
                     f"{key!r} is not a valid header name (letters, digits and - _ . only).",
                 )
         json_mode = data["request_type"] == POST and data.get("body_format") == BODY_JSON
+        self.check_batch_shape(data, json_mode)
+        shape = self.batch_shape_in_use(data, json_mode)
+        parsed = None
         if not json_mode:
             payload_field = "params"
             if "params" not in data:
-                return
+                return header_tokens
             payload_tokens = find_tokens(_plain_values(data["params"]))
         else:
             payload_field = "json_body"
-            parsed = self._parse_json(data.get("json_body") or "")
+            parsed = self._parse_json(data.get("json_body") or "", root=shape == SHAPE_ROOT)
             if parsed is None:
-                return
+                return header_tokens
             payload_tokens = find_tokens(strings_in(parsed))
-            if data.get("batching"):
-                self._clean_batching(parsed, data, header_tokens)
         tokens = header_tokens | payload_tokens
+        if shape:
+            self.check_batching(parsed, data, tokens, header_tokens)
         where = "the headers or the JSON payload" if json_mode else "the headers or parameters"
-        if TO not in tokens and not (json_mode and data.get("batching")):
-            # (With batching, _clean_batching already said where $$To must go.)
+        if TO not in tokens and shape not in (SHAPE_KEY, SHAPE_ROOT):
+            # (Batched under a key or in a root array, check_batching said where $$To goes.)
             self.add_error(payload_field, f"$$To must appear in {where}.")
         if BODY not in tokens and TEMPLATE_ID not in tokens:
             self.add_error(payload_field, f"$$Body or $$TemplateID must appear in {where}.")
+        return tokens
 
-    def _parse_json(self, text: str):
+    def _parse_json(self, text: str, *, root: bool = False):
+        """The JSON payload: an object, or with a root-array batch shape an array."""
         if not text.strip():
             self.add_error("json_body", "Enter the JSON payload.")
             return None
@@ -296,51 +292,23 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
                 "json_body", f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
             )
             return None
-        if not isinstance(parsed, dict):
-            self.add_error("json_body", "The JSON payload must be an object ({ … }).")
+        if not isinstance(parsed, list if root else dict):
+            if not root:
+                self.add_error("json_body", "The JSON payload must be an object ({ … }).")
+            else:
+                self.add_error(
+                    "json_body",
+                    "With a root array, the JSON payload is an array of exactly one object "
+                    "([{ … }]): the per-message part.",
+                )
             return None
         return parsed
-
-    def _clean_batching(self, parsed: dict, data: dict, header_tokens: set[str]) -> None:
-        records = data.get("records_per_batch")
-        if records is None:
-            if "records_per_batch" not in self.errors:  # not already "Enter a whole number."
-                self.add_error("records_per_batch", "This field is required.")
-        elif not 1 <= records <= MAX_RECORDS_PER_BATCH:
-            self.add_error(
-                "records_per_batch", f"Enter a number from 1 to {MAX_RECORDS_PER_BATCH}."
-            )
-        key = (data.get("batch_key") or "").strip()
-        if not key:
-            self.add_error("batch_key", "This field is required.")
-            return
-        if key not in parsed:
-            self.add_error("batch_key", f"The JSON payload has no top-level key {key!r}.")
-            return
-        batch = parsed[key]
-        if not (isinstance(batch, list) and len(batch) == 1 and isinstance(batch[0], dict)):
-            self.add_error(
-                "batch_key",
-                f"{key!r} must hold an array of exactly one object (the per-message part).",
-            )
-            return
-        per_message = find_tokens(strings_in(batch[0]))
-        global_part = find_tokens(strings_in({k: v for k, v in parsed.items() if k != key}))
-        # Headers and the global part are rendered once per batch, so per-message tokens
-        # can only live inside the per-message object.
-        if TO not in per_message or TO in global_part:
-            self.add_error("json_body", f"$$To must be inside the {key!r} object.")
-        if MESSAGE_ID in global_part:
-            self.add_error("json_body", f"$$MessageID must be inside the {key!r} object.")
-        for token in sorted({TO, MESSAGE_ID} & header_tokens):
-            self.add_error("headers", f"$${token} must be inside the {key!r} object, not a header.")
 
     # --- configuration ---------------------------------------------------------------------
     def to_config(self) -> dict:
         data = self.cleaned_data
         auth = data["auth_type"]
         json_mode = data["request_type"] == POST and data["body_format"] == BODY_JSON
-        batching = json_mode and data["batching"]
         lists = {name: data[name] for name in self.row_lists_in_use()}
         rows = {name: secret_rows.split(lists.get(name, [])) for name in secret_rows.ROW_LISTS}
         config = {
@@ -355,14 +323,14 @@ class GenericProviderForm(ReportMappingFields, SecretRowsMixin, ProviderForm):
             "body_format": data["body_format"] if data["request_type"] == POST else BODY_KV,
             "params": rows["params"][0],
             "json_body": data["json_body"] if json_mode else "",
-            "batching": batching,
-            "batch_key": data["batch_key"].strip() if batching else "",
-            "records_per_batch": data["records_per_batch"] if batching else None,
+            **self.batching_config(data, json_mode),
             "number_format": data["number_format"],
-            "success_rule": data["success_rule"],
-            "message_id_path": data["message_id_path"],
+            **self.answer_config(data),
             "rate_limit": data["rate_limit"],
+            **self.account_config(data),
         }
+        if rows[ACCOUNT_VALUES][0]:
+            config[ACCOUNT_VALUES] = rows[ACCOUNT_VALUES][0]
         config.update(self.report_config())
         if data.get("preset"):
             config["preset"] = data["preset"]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from ...templating import custom_tokens
 from ..base import Kind
 from . import config as generic_config
 from .form import GenericProviderForm
@@ -29,7 +28,7 @@ class GenericKind(Kind):
 
     @classmethod
     def custom_tokens(cls, config: dict) -> list[str]:
-        return custom_tokens(generic_config.template_texts(config))
+        return generic_config.custom_tokens(config)
 
     @classmethod
     def campaign_wide_tokens(cls, config: dict) -> set[str]:
@@ -55,3 +54,7 @@ class GenericKind(Kind):
     @classmethod
     def claim_size(cls, config: dict) -> int:
         return generic_config.claim_size(config)
+
+    @classmethod
+    def sends_one_text_to_many(cls, config: dict) -> bool:
+        return generic_config.sends_one_text_to_many(config)

@@ -1,4 +1,5 @@
-"""Build the HTTP requests a Generic provider receives for a group of messages (SPEC §3.2).
+"""Build the HTTP requests a Generic provider receives for a group of messages (SPEC §3.2,
+§5.2).
 
 Pure: no database, no network. The JSON template is parsed once per builder; each request is
 rendered on the parsed tree, so no text is ever spliced into JSON.
@@ -24,14 +25,25 @@ from ...templating import (
 )
 from .config import (
     BODY_JSON,
+    DEFAULT_DELIMITER,
     GET,
     NUMBER_E164_NO_PLUS,
     NUMBER_NATIONAL,
+    ONE_TEXT_SHAPES,
     POST,
+    SHAPE_JOINED,
+    SHAPE_KEY,
+    SHAPE_ROOT,
+    batch_shape,
+    provider_values,
+    render_endpoint,
 )
 
 JSON_CONTENT_TYPE = "application/json"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# Stands for the numbers while messages are compared: two messages whose requests differ only
+# in it can share one request (shapes that send one text to many).
+_ANY_NUMBER = "\x00number\x00"
 
 
 class UnsafeHeader(ValueError):
@@ -53,10 +65,11 @@ class GenericPayloadBuilder:
     """Renders a Generic provider's configuration into requests.
 
     `campaign_values` hold the replacements that are the same for every message of a send
-    (TemplateID, CampaignID, campaign-wide custom tokens); with batching they are the only
-    values the global part of the JSON and the headers may use. `secrets` are the provider's
-    decrypted secrets: the values of its secret header and parameter rows, sent as they are
-    (no `$$` replacement in them).
+    (TemplateID, CampaignID, campaign-wide custom tokens); with batching under a key or in a
+    root array they are the only values the global part of the JSON and the headers may use.
+    `secrets` are the provider's decrypted secrets: the values of its secret header and
+    parameter rows, sent as they are (no `$$` replacement in them), and of its secret account
+    values. The provider's own values ($$EntityId, account values) join every message's.
     """
 
     def __init__(
@@ -66,15 +79,15 @@ class GenericPayloadBuilder:
         secrets: Mapping[str, str] | None = None,
     ):
         self.config = config
-        self.campaign_values = dict(campaign_values)
+        self.given_values = dict(campaign_values)
         self.secrets = secrets or {}
         self.method = config["request_type"]
         self.json_mode = self.method == POST and config.get("body_format") == BODY_JSON
         self.template = parse_json_template(config["json_body"]) if self.json_mode else None
-        self.batch_key = (
-            config.get("batch_key") if self.json_mode and config.get("batching") else ""
-        )
-        self.batch_size = int(config.get("records_per_batch") or 1) if self.batch_key else 1
+        shape = batch_shape(config)
+        self.shape = shape if self.json_mode or shape == SHAPE_JOINED else ""
+        self.batch_key = config.get("batch_key") if self.shape == SHAPE_KEY else ""
+        self.batch_size = int(config.get("records_per_batch") or 1) if self.shape else 1
 
     # Resolved on first use, while requests are rendered: a secret row without a saved value
     # is a MissingSecretValue (a ValueError) for the messages being rendered.
@@ -86,24 +99,58 @@ class GenericPayloadBuilder:
     def param_rows(self) -> list[secret_rows.KeyValueRow]:
         return list(secret_rows.resolved(self.config, self.secrets, "params"))
 
+    @cached_property
+    def campaign_values(self) -> dict[str, Any]:
+        return {**self.given_values, **provider_values(self.config, self.secrets)}
+
+    @cached_property
+    def endpoint(self) -> str:
+        return render_endpoint(self.config["endpoint"], provider_values(self.config, self.secrets))
+
     def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
         """One request per message, or per batch of up to records-per-batch messages."""
+        if self.shape in ONE_TEXT_SHAPES:
+            yield from self._one_text_requests(messages)
+            return
         for start in range(0, len(messages), self.batch_size):
             chunk = messages[start : start + self.batch_size]
-            if self.batch_key:
+            if self.shape:
                 yield self._batched_request(chunk)
             else:
-                yield self._single_request(chunk[0])
+                yield self._request(self.message_values(chunk[0]), chunk)
 
     def message_values(self, message: OutgoingMessage) -> dict[str, Any]:
         values = {**self.campaign_values, **message.values}
-        values[TO] = format_number(message.to, self.config.get("number_format", ""))
+        values[TO] = self._number(message)
         return values
 
-    def _single_request(self, message: OutgoingMessage) -> OutboundRequest:
-        values = self.message_values(message)
+    def _number(self, message: OutgoingMessage) -> str:
+        return format_number(message.to, self.config.get("number_format", ""))
+
+    def _one_text_requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
+        """Messages whose requests would differ only in the number share requests, up to
+        records-per-batch each; a message whose text is its own gets a request of its own."""
+        alike: dict[tuple, list[OutgoingMessage]] = {}
+        for message in messages:
+            request = self._request({**self.message_values(message), TO: _ANY_NUMBER}, ())
+            key = (request.url, tuple(request.headers.items()), request.body)
+            alike.setdefault(key, []).append(message)
+        for group in alike.values():
+            for start in range(0, len(group), self.batch_size):
+                chunk = group[start : start + self.batch_size]
+                numbers = [self._number(m) for m in chunk]
+                if self.shape == SHAPE_JOINED:
+                    delimiter = self.config.get("batch_delimiter") or DEFAULT_DELIMITER
+                    to = delimiter.join(numbers)
+                else:
+                    to = numbers
+                yield self._request({**self.message_values(chunk[0]), TO: to}, chunk)
+
+    def _request(
+        self, values: Mapping[str, Any], messages: Sequence[OutgoingMessage]
+    ) -> OutboundRequest:
         headers = self._headers(values)
-        url, body = self.config["endpoint"], None
+        url, body = self.endpoint, None
         if self.json_mode:
             body = _json_bytes(render_tree(self.template, values))
             headers.setdefault_ci("Content-Type", JSON_CONTENT_TYPE)
@@ -115,25 +162,37 @@ class GenericPayloadBuilder:
             else:
                 body = encoded.encode()
                 headers.setdefault_ci("Content-Type", FORM_CONTENT_TYPE)
-        return OutboundRequest(self.method, url, dict(headers), body, (message.id,))
+        return self._outbound(url, headers, body, messages)
 
     def _batched_request(self, messages: Sequence[OutgoingMessage]) -> OutboundRequest:
-        item_template = self.template[self.batch_key][0]
-        rendered_global = render_tree(
-            {k: v for k, v in self.template.items() if k != self.batch_key}, self.campaign_values
-        )
+        """Per-message objects in an array: under the batch key, or as the whole body."""
+        if self.shape == SHAPE_ROOT:
+            item_template = self.template[0]
+        else:
+            item_template = self.template[self.batch_key][0]
         items = [render_tree(item_template, self.message_values(m)) for m in messages]
-        document = {}
-        for key in self.template:  # keep the admin's key order
-            document[key] = items if key == self.batch_key else rendered_global[key]
+        if self.shape == SHAPE_ROOT:
+            document = items
+        else:
+            rendered_global = render_tree(
+                {k: v for k, v in self.template.items() if k != self.batch_key},
+                self.campaign_values,
+            )
+            document = {}
+            for key in self.template:  # keep the admin's key order
+                document[key] = items if key == self.batch_key else rendered_global[key]
         headers = self._headers(self.campaign_values)
         headers.setdefault_ci("Content-Type", JSON_CONTENT_TYPE)
+        return self._outbound(self.endpoint, headers, _json_bytes(document), messages)
+
+    def _outbound(self, url, headers, body, messages) -> OutboundRequest:
         return OutboundRequest(
-            POST,
-            self.config["endpoint"],
+            self.method,
+            url,
             dict(headers),
-            _json_bytes(document),
+            body,
             tuple(m.id for m in messages),
+            tuple(self._number(m) for m in messages),
         )
 
     def _headers(self, values: Mapping[str, Any]) -> _Headers:

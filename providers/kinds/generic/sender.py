@@ -1,6 +1,6 @@
 """Sending a Generic provider's rendered requests (SPEC §3.4): auth, one OAuth refresh on
 401, the classification of the answer and its response mapping (success rule, provider
-message ids)."""
+message ids, and how each message of a batch fared: SPEC §5.2)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ... import oauth
 from ...base import (
+    Cause,
     OutboundRequest,
     OutgoingMessage,
     SendResult,
@@ -20,7 +21,7 @@ from ...base import (
     exchange,
 )
 from ...masking import mask_request
-from ...response_mapping import is_success, provider_message_ids
+from ...response_mapping import ITEM_FAILED, ITEM_SENT, AnswerMapping
 from .config import AUTH_BASIC, AUTH_OAUTH2
 from .payload import GenericPayloadBuilder
 
@@ -46,6 +47,15 @@ class GenericSender:
         self.secrets = secrets
         self.session_key = session_key
         self.builder = GenericPayloadBuilder(config, campaign_values, secrets)
+        self.mapping = AnswerMapping(
+            success_rule=config.get("success_rule") or "",
+            message_id_path=config.get("message_id_path") or "",
+            message_id_regex=config.get("message_id_regex") or "",
+            items_path=config.get("answer_items_path") or "",
+            item_success_rule=config.get("item_success_rule") or "",
+            recipient_path=config.get("recipient_path") or "",
+            shared_message_id=bool(config.get("shared_message_id")),
+        )
 
     def requests(self, messages: Sequence[OutgoingMessage]) -> Iterator[OutboundRequest]:
         return self.builder.requests(messages)
@@ -80,19 +90,22 @@ class GenericSender:
         if response is None or not result.ok:
             return result
         # The mapping reads the whole answer: the result keeps only its first BODY_KEPT chars.
-        return self._mapped(result, response.text, len(request.message_ids))
+        return self._mapped(result, response.text, request)
 
-    def _mapped(self, result: SendResult, text: str, count: int) -> SendResult:
-        """A 2xx answer checked against the success rule, with the provider's message ids.
+    def _mapped(self, result: SendResult, text: str, request: OutboundRequest) -> SendResult:
+        """A 2xx answer checked against the success rules, with the provider's message ids.
         A provider that says "error" inside a 200 will say it again: not retryable."""
+        recipients = request.recipients or ("",) * len(request.message_ids)
         try:
-            if not is_success(self.config.get("success_rule") or "", text):
-                error = f"Answer did not match the success rule: {text[:300]}"
-                return replace(result, ok=False, error=error, retryable=False)
-            ids = provider_message_ids(self.config.get("message_id_path") or "", text, count)
+            answer = self.mapping.read(text, recipients)
         except ValueError as exc:  # a configuration the form never validated
             return replace(result, ok=False, error=f"Response mapping is invalid: {exc}")
-        return replace(result, provider_message_ids=ids)
+        if not answer.ok:
+            error = f"Answer did not match the success rule: {text[:300]}"
+            return replace(result, ok=False, error=error, retryable=False)
+        if not answer.items:
+            return replace(result, provider_message_ids=answer.ids)
+        return replace(result, per_message=tuple(_item_result(result, i) for i in answer.items))
 
     @sensitive_variables()
     def _credentials(self, headers: dict[str, str]):
@@ -109,3 +122,16 @@ class GenericSender:
         return mask_request(
             request.method, request.url, headers, request.body, auth, self.secrets.values()
         )
+
+
+def _item_result(result: SendResult, item) -> SendResult:
+    """One message's part of a batch answer: sent with its id, refused by its item, or not
+    mentioned (it may have been accepted, so it is not sent again: outcome unknown)."""
+    if item.state == ITEM_SENT:
+        ids = (item.provider_id,) if item.provider_id else ()
+        return replace(result, provider_message_ids=ids)
+    if item.state == ITEM_FAILED:
+        error = f"The answer's item for this message did not match its rule: {item.item}"
+        return replace(result, ok=False, error=error, retryable=False)
+    error = "The answer had no item for this message."
+    return replace(result, ok=False, error=error, outcome_unknown=True, cause=Cause.NO_ANSWER_ITEM)
