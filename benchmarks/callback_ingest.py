@@ -64,12 +64,37 @@ def payloads(ids: list[int], requests_count: int) -> list[bytes]:
     return bodies
 
 
-def main() -> None:
-    count = REQUESTS["quick" if "--quick" in sys.argv else "full"]
-    configure()
+def compare(posts: list[Post], baseline_path, what: str) -> tuple:
+    """Ours and the baseline on the same requests (the baseline's path from ours), printed;
+    fails if an event was lost or counted twice. `what` names the items of a request."""
     from django.db import connection
 
     from callbacks.models import Event
+
+    connection.close()
+    warmup, timed = posts[:WARMUP], posts[WARMUP:]
+    ours = measure("smshub.wsgi", free_port(), warmup, timed, lambda path: path)
+    baseline = measure("benchmarks.baseline_wsgi", free_port(), warmup, timed, baseline_path)
+    print(f"database: {connection.vendor}; gunicorn 2 workers x 4 threads; {CLIENTS} clients")
+    print(
+        f"requests: {len(timed):,} of {EVENTS_PER_REQUEST} {what}, half repeats (+{WARMUP} warm-up)"
+    )
+    for label, run in (("ours", ours), ("baseline", baseline)):
+        print(
+            f"{label + ':':9} {run.rate * EVENTS_PER_REQUEST:,.0f} {what}/s "
+            f"({run.rate:,.0f} requests/s), p50 {statistics.median(run.latencies) * 1000:.0f} ms, "
+            f"p99 {run.percentile(0.99) * 1000:.0f} ms, failed {len(run.failures)}"
+            + (f" (first: {run.failures[0]})" if run.failures else "")
+        )
+    stored, expected = Event.objects.count(), len(posts) * EVENTS_PER_REQUEST // 2
+    print(f"events stored: {stored:,} (expected {expected:,}: a repeat counts once)")
+    assert stored == expected, "events lost or counted twice"
+    return ours, baseline
+
+
+def main() -> None:
+    count = REQUESTS["quick" if "--quick" in sys.argv else "full"]
+    configure()
     from campaigns.models import Campaign
 
     Campaign.objects.all().delete()
@@ -78,23 +103,7 @@ def main() -> None:
     posts = [
         Post(f"/callbacks/sms/{token}/", body, headers) for body in payloads(ids, WARMUP + count)
     ]
-    connection.close()
-    warmup, timed = posts[:WARMUP], posts[WARMUP:]
-    ours = measure("smshub.wsgi", free_port(), warmup, timed, lambda path: path)
-    baseline = measure("benchmarks.baseline_wsgi", free_port(), warmup, timed, lambda path: path)
-
-    print(f"database: {connection.vendor}; gunicorn 2 workers x 4 threads; {CLIENTS} clients")
-    print(f"requests: {count:,} of {EVENTS_PER_REQUEST} events, half repeats (+{WARMUP} warm-up)")
-    for label, run in (("ours", ours), ("baseline", baseline)):
-        print(
-            f"{label + ':':9} {run.rate * EVENTS_PER_REQUEST:,.0f} events/s "
-            f"({run.rate:,.0f} requests/s), p50 {statistics.median(run.latencies) * 1000:.0f} ms, "
-            f"p99 {run.percentile(0.99) * 1000:.0f} ms, failed {len(run.failures)}"
-            + (f" (first: {run.failures[0]})" if run.failures else "")
-        )
-    stored, expected = Event.objects.count(), (WARMUP + count) * EVENTS_PER_REQUEST // 2
-    print(f"events stored: {stored:,} (expected {expected:,}: a repeat counts once)")
-    assert stored == expected, "events lost or counted twice"
+    ours, baseline = compare(posts, lambda path: path, "events")
     rate, p99 = ours.rate * EVENTS_PER_REQUEST, ours.percentile(0.99) * 1000
     emit(
         [

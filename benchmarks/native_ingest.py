@@ -13,11 +13,18 @@ campaigns of the database it uses: never point it at real data.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 
-from benchmarks.callback_ingest import EVENTS_PER_REQUEST, REPEAT_LAG, REQUESTS, WARMUP, seed
-from benchmarks.http_load import CLIENTS, Post, free_port, measure
+from benchmarks.callback_ingest import (
+    EVENTS_PER_REQUEST,
+    REPEAT_LAG,
+    REQUESTS,
+    WARMUP,
+    compare,
+    seed,
+)
+from benchmarks.common import configure
+from benchmarks.http_load import Post
 from benchmarks.report import Row, emit
 
 NATIVE_PATH = "/callbacks/native/{token}/"  # the baseline's (benchmarks/baseline_urls.py)
@@ -50,12 +57,7 @@ def reports(ids: list[int], requests_count: int) -> list[bytes]:
 
 def main() -> None:
     count = REQUESTS["quick" if "--quick" in sys.argv else "full"]
-    from benchmarks.common import configure
-
     configure()
-    from django.db import connection
-
-    from callbacks.models import Event
     from campaigns.models import Campaign
     from providers.models import Provider
     from sandbox.native import MAPPING
@@ -69,29 +71,7 @@ def main() -> None:
     posts = [
         Post(f"/callbacks/sms/{token}/", body, headers) for body in reports(ids, WARMUP + count)
     ]
-    connection.close()
-    warmup, timed = posts[:WARMUP], posts[WARMUP:]
-    ours = measure("smshub.wsgi", free_port(), warmup, timed, lambda path: path)
-    baseline = measure(
-        "benchmarks.baseline_wsgi",
-        free_port(),
-        warmup,
-        timed,
-        lambda path: NATIVE_PATH.format(token=token),
-    )
-
-    print(f"database: {connection.vendor}; gunicorn 2 workers x 4 threads; {CLIENTS} clients")
-    print(f"requests: {count:,} of {EVENTS_PER_REQUEST} reports, half repeats (+{WARMUP} warm-up)")
-    for label, run in (("ours", ours), ("baseline", baseline)):
-        print(
-            f"{label + ':':9} {run.rate * EVENTS_PER_REQUEST:,.0f} reports/s "
-            f"({run.rate:,.0f} requests/s), p50 {statistics.median(run.latencies) * 1000:.0f} ms, "
-            f"p99 {run.percentile(0.99) * 1000:.0f} ms, failed {len(run.failures)}"
-            + (f" (first: {run.failures[0]})" if run.failures else "")
-        )
-    stored, expected = Event.objects.count(), (WARMUP + count) * EVENTS_PER_REQUEST // 2
-    print(f"events stored: {stored:,} (expected {expected:,}: a repeat counts once)")
-    assert stored == expected, "events lost or counted twice"
+    ours, baseline = compare(posts, lambda path: NATIVE_PATH.format(token=token), "reports")
     p99 = ours.percentile(0.99) * 1000
     emit(
         [
