@@ -4,7 +4,8 @@ account anywhere. The format is Infobip's (../shared/providers.md §3): batched 
 `{"results": [...]}` of delivery reports, and inbound messages in the same shape; a click
 is what a real phone does, a visit of the tracked link.
 
-`MAPPING` is how the hub's Generic provider reads them (its Delivery reports section).
+`MAPPING` is how the hub's Generic provider reads them (its Delivery reports section): the
+Infobip preset's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from callbacks.events import CLICKED, DELIVERED, FAILED, REPLIED
+from providers.kinds.generic import presets
 
 from .simulate import Submitted, fate, provider_message_id
 
@@ -22,34 +24,9 @@ MAX_RESULTS = 100  # Infobip's default bucket of reports per request
 SENDER = "SMSHUB"
 INBOUND_TO = "447860099299"  # the number people reply to, as a provider reports it
 
-MAPPING = {
-    "reports": {
-        "format": "json",
-        "items_path": "$.results[*]",
-        "our_id_path": "$.callbackData",
-        "provider_id_path": "$.messageId",
-        "number_path": "$.to",
-        "status_path": "$.status.groupName",
-        "status_map": {
-            "DELIVERED": "delivered",
-            "UNDELIVERABLE": "failed",
-            "REJECTED": "failed",
-            "EXPIRED": "failed",
-            "PENDING": "pending",
-        },
-        "error_code_path": "$.error.id",
-        "error_description_path": "$.error.name",
-        "time_path": "$.doneAt",
-        "time_format": "iso",
-        "time_zone": "UTC",
-    },
-    "inbound": {
-        "from_path": "$.from",
-        "to_path": "$.to",
-        "text_path": "$.text",
-        "id_path": "$.messageId",
-    },
-}
+# How the hub reads them: the Infobip preset's mappings, the one place they are written.
+_INFOBIP = presets.get("infobip").config
+MAPPING = {"reports": _INFOBIP["reports"], "inbound": _INFOBIP["inbound"]}
 
 
 def report_payloads(messages: Sequence[Submitted], received_ms: int, *, link_base: str):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from providers import message_ids
+from providers.kinds.generic import presets
 from tests.providers.helpers import TWILIO_DEFAULTS, create_generic, create_twilio
 from tests.providers.toy.receiver import signature as toy_signature
 
@@ -53,18 +54,7 @@ class GenericCase:
         return Post(json.dumps(document).encode(), "application/json")
 
 
-INFOBIP_REPORTS = {
-    "format": "json",
-    "items_path": "$.results[*]",
-    "our_id_path": "$.callbackData",
-    "provider_id_path": "$.messageId",
-    "number_path": "$.to",
-    "status_path": "$.status.groupName",
-    "status_map": {"DELIVERED": "delivered", "UNDELIVERABLE": "failed", "REJECTED": "failed"},
-    "error_code_path": "$.error.id",
-    "error_description_path": "$.error.name",
-    "time_path": "$.doneAt",
-}
+INFOBIP_REPORTS = presets.get("infobip").config["reports"]
 
 
 class NativeCase:

@@ -10,31 +10,12 @@ from urllib.parse import urlencode
 import pytest
 
 from callbacks.receivers.base import Rejected
+from providers.kinds.generic import presets
 from providers.kinds.generic.reports import ReportMapping, items_of, phone, read
 
 RECEIVED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
-INFOBIP = {
-    "reports": {
-        "format": "json",
-        "items_path": "$.results[*]",
-        "our_id_path": "$.callbackData",
-        "provider_id_path": "$.messageId",
-        "number_path": "$.to",
-        "status_path": "$.status.groupName",
-        "status_map": {
-            "DELIVERED": "delivered",
-            "UNDELIVERABLE": "failed",
-            "REJECTED": "failed",
-            "EXPIRED": "failed",
-        },
-        "error_code_path": "$.error.id",
-        "error_description_path": "$.error.name",
-        "time_path": "$.doneAt",
-        "time_format": "iso",
-    },
-    "inbound": {"from_path": "$.from", "to_path": "$.to", "text_path": "$.text"},
-}
+INFOBIP = {key: presets.get("infobip").config[key] for key in ("reports", "inbound")}
 
 
 def infobip_report(status: str, our_id: str = "OUR-1", error=(0, "NO_ERROR")) -> dict:
