@@ -83,12 +83,8 @@ def _row(item, found: tuple[int, str] | None, *, saved: bool) -> TrialRow:
         matched_by = "the sender's number"
     else:
         becomes = BECOMES[item.outcome]
-        if event.meta:
-            matched_by = "our message ID"
-        elif event.to_phone:
-            matched_by = "provider message ID + number"
-        else:
-            matched_by = "provider message ID"
+        # The number only decides between messages sharing one id (a whole request's).
+        matched_by = "our message ID" if event.meta else "provider message ID"
     if found:
         match = f"Message {found[0]} to {found[1]}"
     elif saved:
