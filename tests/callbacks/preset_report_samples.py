@@ -493,8 +493,9 @@ SAMPLES = {
     ),
 }
 
-# A preset's documented reply that its mapping cannot read yet (see the preset's `later`).
-UNREAD_REPLIES = {"telnyx": telnyx_reply}
+# A preset whose documented reply looks like a report (Telnyx's carries a status too): read
+# by its inbound condition (payload.direction is "inbound").
+CONDITIONAL_REPLIES = {"telnyx": telnyx_reply}
 
 
 def filled(node, values: dict[str, str]):

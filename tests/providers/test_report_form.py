@@ -64,6 +64,8 @@ def test_a_native_mapping_is_saved_and_shown_again(db):
         "to_path": "$.to",
         "text_path": "$.text",
         "id_path": "",
+        "when_path": "",
+        "when_value": "",
     }
     again = GenericProviderForm(provider=provider)
     assert again["reports_status_map"].value() == MAPPING["reports_status_map"]

@@ -288,3 +288,42 @@ def test_items_see_the_plain_fields_around_them_but_keep_their_own():
 )
 def test_numbers_are_read_as_e164_when_they_are_numbers(text, expected):
     assert phone(text) == expected
+
+
+def test_a_reply_that_carries_a_status_is_told_apart_by_the_inbound_condition():
+    """Telnyx posts replies and delivery updates to one URL; a reply's payload has a status
+    too, and its direction says what it is."""
+    config = {
+        "reports": {
+            "format": "json",
+            "provider_id_path": "$.data.payload.id",
+            "status_path": "$.data.payload.to[0].status",
+            "status_map": {"delivered": "delivered"},
+        },
+        "inbound": {
+            "from_path": "$.data.payload.from.phone_number",
+            "text_path": "$.data.payload.text",
+            "when_path": "$.data.payload.direction",
+            "when_value": "inbound",
+        },
+    }
+
+    def update(direction: str) -> dict:
+        payload = {
+            "id": "b0c7e8cb",
+            "direction": direction,
+            "from": {"phone_number": "+18665550001"},
+            "to": [{"phone_number": "+18445550001", "status": "delivered"}],
+            "text": "Hello",
+        }
+        return {"data": {"event_type": "message.x", "payload": payload}}
+
+    (reply,) = read_json(config, update("inbound"))
+    (report,) = read_json(config, update("outbound"))
+
+    assert (reply.outcome, reply.event.type, reply.event.from_phone) == (
+        "inbound",
+        "replied",
+        "+18665550001",
+    )
+    assert (report.outcome, report.event.type) == ("delivered", "delivered")

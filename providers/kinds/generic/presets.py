@@ -59,6 +59,7 @@ REPORT_KEYS = {*REPORT_PATHS, "format", "json_field", "our_id_in_url", "status_m
 REPORT_KEYS |= {"time_format", "time_zone"}
 OUTCOMES = {"delivered", "failed", "pending"}
 INBOUND_KEYS = {"from_path", "to_path", "text_path", "id_path"}
+INBOUND_CONDITION = {"when_path", "when_value"}  # optional
 INPUT_KINDS = {"text", "id", "host"}
 TOP_KEYS = {"slug", "name", "summary", "docs", "checked", "inputs", "config", "report_url_hint"}
 TOP_KEYS |= {"verified", "inferred"}
@@ -293,8 +294,9 @@ def _report_paths(config: dict) -> list[str]:
 def _inbound_paths(config: dict) -> list[str]:
     inbound = config.get("inbound", {})
     keys = sorted(INBOUND_KEYS)
-    _require(not inbound or set(inbound) == INBOUND_KEYS, f"inbound keys are {keys}")
-    return list(inbound.values())
+    given = set(inbound) - INBOUND_CONDITION
+    _require(not inbound or given == INBOUND_KEYS, f"inbound keys are {keys} (and a condition)")
+    return [path for key, path in inbound.items() if key != "when_value"]
 
 
 def _strings(node: Any):

@@ -30,6 +30,7 @@ INBOUND_FIELDS = {
     "inbound_to_path": "to_path",
     "inbound_text_path": "text_path",
     "inbound_id_path": "id_path",
+    "inbound_when_path": "when_path",
 }
 PATH_ATTRS = {"spellcheck": "false", "autocomplete": "off", "class": "code"}
 
@@ -107,11 +108,23 @@ class ReportMappingFields(forms.Form):
     inbound_id_path = path_field(
         "Inbound message ID path", "Optional: recognises a repeated message, e.g. $.messageId"
     )
+    inbound_when_path = path_field(
+        "Inbound when path",
+        "Optional, when a reply also has a status: the path that tells it apart, "
+        "e.g. $.data.payload.direction",
+    )
+    inbound_when_value = forms.CharField(
+        label="equals",
+        required=False,
+        max_length=100,
+        help_text="The value that means a reply, e.g. inbound.",
+    )
 
     def report_mapping_fields(self) -> list:
         """The section's fields but the format (carried hidden while reference is chosen)."""
         names = ["reports_json_field", "reports_our_id_in_url", "reports_status_map"]
-        names += [*PATH_FIELDS, *INBOUND_FIELDS, "reports_time_format", "reports_time_zone"]
+        names += [*PATH_FIELDS, *INBOUND_FIELDS, "inbound_when_value"]
+        names += ["reports_time_format", "reports_time_zone"]
         return [self[name] for name in names]
 
     @property
@@ -184,6 +197,7 @@ class ReportMappingFields(forms.Form):
             time_zone=(data.get("reports_time_zone") or "UTC").strip(),
         )
         inbound = {key: data.get(name, "").strip() for name, key in INBOUND_FIELDS.items()}
+        inbound["when_value"] = data.get("inbound_when_value", "").strip()
         return {"reports": reports, "inbound": inbound}
 
 
@@ -212,6 +226,7 @@ def report_initial(config: dict) -> dict:
     inbound = config.get("inbound") or {}
     initial = {name: reports.get(key, "") for name, key in PATH_FIELDS.items()}
     initial.update({name: inbound.get(key, "") for name, key in INBOUND_FIELDS.items()})
+    initial["inbound_when_value"] = inbound.get("when_value", "")
     initial.update(
         reports_format=reports.get("format") or REFERENCE,
         reports_json_field=reports.get("json_field", ""),

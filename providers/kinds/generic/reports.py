@@ -39,10 +39,21 @@ class InboundMapping:
     to_path: str = ""
     text_path: str = ""
     id_path: str = ""  # the provider's id of the message: a repeat is recognised by it
+    # Where one URL takes both and a reply looks like a report (Telnyx's carries a status
+    # too): an item is inbound when the value at this path is `when_value`.
+    when_path: str = ""
+    when_value: str = ""
 
     @property
     def enabled(self) -> bool:
         return bool(self.from_path and self.text_path)
+
+    def takes(self, fields: dict, status: str, text: str) -> bool:
+        """Whether an item is a message sent to us: as the condition says, else an item with
+        text and no status."""
+        if self.when_path:
+            return first(self.when_path, fields) == self.when_value
+        return bool(text) and not status
 
 
 @dataclass(frozen=True)
@@ -196,7 +207,7 @@ def _item(mapping: ReportMapping, fields: dict, url_id: str, received_at: dateti
         ts = timestamp(mapping, first(mapping.time_path, fields)) or received_at
     except ValueError as exc:
         return Item(fields, None, status, problem=str(exc))
-    if not status and text:
+    if inbound.enabled and inbound.takes(fields, status, text):
         return _inbound(mapping, fields, text, ts)
     if not status:
         path = mapping.status_path or "(no path)"
