@@ -22,9 +22,13 @@ TEMPLATE_VARIABLES = "TemplateVariables"
 CAMPAIGN_ID = "CampaignID"
 MESSAGE_ID = "MessageID"
 SYSTEM_TOKENS = frozenset({TO, BODY, TEMPLATE_ID, TEMPLATE_VARIABLES, CAMPAIGN_ID, MESSAGE_ID})
-# A provider-level value (India DLT principal entity id, SPEC §5.2): the provider's kind gives
-# it, so it is no custom replacement of the campaigns.
+# Provider-level values: the provider's kind gives them, so they are no custom replacements of
+# the campaigns. $$EntityId is the India DLT principal entity id (SPEC §5.2); $$CallbackURL the
+# provider's callback URL as it is when the message is sent (a rotated one included), for a
+# provider that takes its report URL with each message (SPEC §5.1).
 ENTITY_ID = "EntityId"
+CALLBACK_URL = "CallbackURL"
+PROVIDER_TOKENS = frozenset({ENTITY_ID, CALLBACK_URL})
 
 
 def find_tokens(texts: Iterable[str]) -> set[str]:

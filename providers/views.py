@@ -25,7 +25,7 @@ from .forms import TestSmsForm, apply_form_action
 from .kinds.generic import presets
 from .kinds.generic.kind import GenericKind
 from .kinds.generic.preset_form import PresetInputsForm
-from .models import CALLBACK_PATH, Provider, new_callback_token
+from .models import Provider, new_callback_token
 
 # The setup form's "Send Test SMS" button: test the configuration as typed.
 TEST_SMS_ACTION = "test-sms"
@@ -84,7 +84,7 @@ def add_from_preset(request, slug: str):
         context = {"preset": preset, "form": form, "preset_inputs": PRESET_INPUTS}
         return render(request, "providers/preset_inputs.html", context)
     token = new_callback_token()
-    config = preset.fill(form.cleaned_data, settings.SITE_URL + CALLBACK_PATH.format(token=token))
+    config = preset.fill(form.cleaned_data)
     setup = GenericKind.form_class(presets.form_data(preset, config, token))
     setup.skip_validation()  # nothing typed wrong yet: no errors on a fresh page
     return render(

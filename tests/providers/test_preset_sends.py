@@ -17,7 +17,7 @@ from campaigns.models import Message, MessageState
 from providers import message_ids, services
 from providers.kinds.generic import presets
 from providers.kinds.generic.form import GenericProviderForm
-from providers.models import CALLBACK_PATH, new_callback_token
+from providers.models import new_callback_token
 from tests.campaigns.helpers import run, sending_campaign
 
 TO = "+14155550001"
@@ -454,10 +454,7 @@ def provider_from(slug: str, httpserver):
     endpoint moved to the local server (path and query kept)."""
     preset = presets.get(slug)
     token = new_callback_token()
-    config = preset.fill(
-        {item.name: item.example for item in preset.inputs},
-        "http://testserver" + CALLBACK_PATH.format(token=token),
-    )
+    config = preset.fill({item.name: item.example for item in preset.inputs})
     endpoint = urlsplit(config["endpoint"])
     query = f"?{endpoint.query}" if endpoint.query else ""
     data = presets.form_data(preset, config, token)
@@ -527,3 +524,23 @@ def test_a_documented_error_answer_is_not_a_sent_message(slug, httpserver):
 
     assert message.state == MessageState.DISPATCH_ERROR
     assert message.provider_message_id == ""
+
+
+def test_a_per_request_report_url_follows_a_rotated_callback_url(httpserver):
+    """Plivo takes its report URL with each message: the payload holds $$CallbackURL, so a
+    rotated URL goes out from then on (the old one answers 404)."""
+    case = CASES["plivo"]
+    httpserver.expect_request(case.path, method="POST").respond_with_json(
+        case.answer, status=case.status
+    )
+    provider = provider_from("plivo", httpserver)
+    old = provider.callback_url
+    services.rotate_callback_token(provider, None)
+    provider.refresh_from_db()
+    campaign = sending_campaign(provider, 1, body="Hello")
+
+    run(campaign)
+
+    ((request, _),) = httpserver.log
+    assert provider.callback_url != old
+    assert request.get_json()["url"].startswith(provider.callback_url + "?mid=")

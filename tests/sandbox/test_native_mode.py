@@ -12,6 +12,7 @@ from callbacks.models import CallbackRequest, Event, RequestStatus
 from campaigns import dispatch
 from campaigns.compose import link_base
 from campaigns.models import Message
+from providers.kinds.generic.reports import ReportMapping
 from sandbox import native, services, simulate, tasks
 from sandbox.reports import SESSION_KEY
 from sandbox.simulate import Submitted
@@ -32,7 +33,7 @@ def test_the_command_creates_the_second_mode_beside_the_first(db):
     assert reference != provider and reference.is_default and not provider.is_default
     saved = provider.config["reports"]
     assert saved == {**native.MAPPING["reports"], "json_field": "", "our_id_in_url": False}
-    assert provider.config["inbound"] == native.MAPPING["inbound"]
+    assert ReportMapping.of(provider.config) == ReportMapping.of(native.MAPPING)
     assert "up to date" in ensure_sandbox("--provider-format").splitlines()[1]
 
 

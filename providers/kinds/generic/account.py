@@ -8,7 +8,7 @@ import re
 from django import forms
 
 from ...fields import KeyValueField, as_rows, is_http_url
-from ...templating import ENTITY_ID, SYSTEM_TOKENS, TOKEN_RE, find_tokens
+from ...templating import ENTITY_ID, PROVIDER_TOKENS, SYSTEM_TOKENS, TOKEN_RE, find_tokens
 from .config import ACCOUNT_VALUES, render_endpoint
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -57,7 +57,7 @@ class AccountSection(forms.Form):
                     f"{row.key!r} cannot be a name: letters, digits and _, not starting with "
                     "a digit (used as $$name).",
                 )
-            elif row.key in SYSTEM_TOKENS or row.key == ENTITY_ID:
+            elif row.key in SYSTEM_TOKENS or row.key in PROVIDER_TOKENS:
                 self.add_error(ACCOUNT_VALUES, f"$${row.key} is a system replacement.")
             elif row.key in seen:
                 self.add_error(ACCOUNT_VALUES, f"Only one account value may be called {row.key!r}.")

@@ -51,6 +51,7 @@ from ...templating import (
     BODY,
     ENTITY_ID,
     MESSAGE_ID,
+    PROVIDER_TOKENS,
     TEMPLATE_ID,
     TOKEN_RE,
     find_tokens,
@@ -111,8 +112,9 @@ def sends_one_text_to_many(config: Mapping) -> bool:
 
 
 def provider_tokens(config: Mapping) -> set[str]:
-    """Tokens the provider itself gives a value: $$EntityId and its account values."""
-    return {ENTITY_ID, *(name for name, _ in config.get(ACCOUNT_VALUES) or [])}
+    """Tokens the provider itself gives a value: $$EntityId, $$CallbackURL and its account
+    values."""
+    return {*PROVIDER_TOKENS, *(name for name, _ in config.get(ACCOUNT_VALUES) or [])}
 
 
 def provider_values(config: Mapping, secrets: Mapping[str, str]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from ...forms import ProviderForm
 from ...secret_rows import KeyValueRow
 from ...templating import (
     BODY,
-    ENTITY_ID,
+    PROVIDER_TOKENS,
     TEMPLATE_ID,
     TO,
     custom_tokens,
@@ -178,7 +178,8 @@ class GenericProviderForm(
             texts.append(strip_json_comments(self.current("json_body") or ""))
         else:
             texts += _plain_values(as_rows(self.current("params")))
-        names = {ENTITY_ID, *(row.key.strip() for row in as_rows(self.current(ACCOUNT_VALUES)))}
+        accounts = (row.key.strip() for row in as_rows(self.current(ACCOUNT_VALUES)))
+        names = {*PROVIDER_TOKENS, *accounts}
         return [token for token in custom_tokens(texts) if token not in names]
 
     @property

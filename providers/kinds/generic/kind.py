@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ...templating import CALLBACK_URL
 from ..base import Kind
 from . import config as generic_config
 from .form import GenericProviderForm
@@ -22,9 +23,8 @@ class GenericKind(Kind):
 
     @classmethod
     def sender(cls, config, secrets, *, callback_url, campaign_values, session_key):
-        return GenericSender(
-            config, secrets, campaign_values=campaign_values, session_key=session_key
-        )
+        values = {**campaign_values, CALLBACK_URL: callback_url}
+        return GenericSender(config, secrets, campaign_values=values, session_key=session_key)
 
     @classmethod
     def custom_tokens(cls, config: dict) -> list[str]:

@@ -1,6 +1,7 @@
 """Provider presets (SPEC §5.1): one reviewed data file per real provider in `presets/`, each a
 complete Generic configuration with `{{name}}` placeholders for the admin's inputs (and
-`{{callback_url}}` for this provider's callback URL). docs/adding-a-preset.md says how to write
+`$$CallbackURL` for this provider's callback URL, filled when a message is sent).
+docs/adding-a-preset.md says how to write
 one. Pure: every file is loaded and checked on first use, so a malformed preset fails the
 test suite rather than an admin's page.
 """
@@ -39,7 +40,6 @@ from .report_form import report_initial
 
 FOLDER = Path(__file__).with_name("presets")
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-CALLBACK_URL = "callback_url"  # filled with the provider's own callback URL
 # Form fields that take a secret input: never stored in the configuration.
 SECRET_FIELDS = ("basic_password", "oauth_secret_key")
 SCALAR_KEYS = {
@@ -102,10 +102,10 @@ class Preset:
     def search_text(self) -> str:
         return f"{self.name} {self.summary} {self.slug}".lower()
 
-    def fill(self, values: Mapping[str, str], callback_url: str) -> dict[str, Any]:
+    def fill(self, values: Mapping[str, str]) -> dict[str, Any]:
         """The configuration as the Generic setup form takes it: placeholders replaced by the
         admin's inputs, the JSON payload as text, secret values only in secret rows and fields."""
-        filled = {CALLBACK_URL: callback_url, **{i.name: values[i.name] for i in self.inputs}}
+        filled = {i.name: values[i.name] for i in self.inputs}
         config = _substituted(dict(self.config), filled)
         if isinstance(config.get("json_body"), dict):
             config["json_body"] = json.dumps(config["json_body"], indent=2, ensure_ascii=False)
@@ -208,7 +208,7 @@ def _checked(data: dict, stem: str) -> Preset:
         _require(isinstance(data[key], str) and data[key].strip(), f"{key} is empty")
     inputs = tuple(_input(item) for item in data["inputs"])
     names = [i.name for i in inputs]
-    _require(len(set(names)) == len(names) and CALLBACK_URL not in names, "input names clash")
+    _require(len(set(names)) == len(names), "input names clash")
     config = data["config"]
     _check_config(config)
     _check_placeholders(config, inputs)
@@ -314,10 +314,10 @@ def _strings(node: Any):
 def _check_placeholders(config: dict, inputs: tuple[PresetInput, ...]) -> None:
     """Every placeholder is an input or the callback URL, every input is used, and a secret
     input lands only in a secret field or a secret row (which takes no `$$` replacement)."""
-    declared = {i.name for i in inputs} | {CALLBACK_URL}
+    declared = {i.name for i in inputs}
     used = {name for text in _strings(config) for name in PLACEHOLDER.findall(text)}
     _require(used <= declared, f"undeclared placeholders {sorted(used - declared)}")
-    _require(declared - {CALLBACK_URL} <= used, f"unused inputs {sorted(declared - used)}")
+    _require(declared <= used, f"unused inputs {sorted(declared - used)}")
     secret = {i.name for i in inputs if i.secret}
     secret_rows = config.get(SECRET_ROWS, {})
     _require(set(secret_rows) <= set(ROW_LISTS), "secret_rows names a list that is not one")
