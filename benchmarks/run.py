@@ -105,7 +105,7 @@ def main() -> int:
     durations = {}
     failed = []
     for module, ids in MODULES.items():
-        if wanted and not wanted & set(ids):
+        if wanted and not wanted & {row_id.upper() for row_id in ids}:
             continue
         found, durations[module] = run_module(module, quick)
         rows += found
