@@ -231,9 +231,7 @@ def report_initial(config: dict) -> dict:
         reports_format=reports.get("format") or REFERENCE,
         reports_json_field=reports.get("json_field", ""),
         reports_our_id_in_url=bool(reports.get("our_id_in_url")),
-        reports_status_map="\n".join(
-            f"{k} = {v}" for k, v in reports.get("status_map", {}).items()
-        ),
+        reports_status_map=status_lines(reports.get("status_map") or {}),
         reports_time_format=reports.get("time_format") or ISO,
         reports_time_zone=reports.get("time_zone") or "UTC",
     )
@@ -241,7 +239,11 @@ def report_initial(config: dict) -> dict:
 
 
 def status_lines(mapped: dict[str, str]) -> str:
-    return "\n".join(f"{value} = {outcome}" for value, outcome in mapped.items())
+    """The map as the form shows it: delivered values first, then failed, then pending, each
+    by name (PostgreSQL's JSON does not keep the order they were typed in)."""
+    rank = {outcome: place for place, outcome in enumerate(OUTCOMES)}
+    ordered = sorted(mapped.items(), key=lambda item: (rank.get(item[1], len(rank)), item[0]))
+    return "\n".join(f"{value} = {outcome}" for value, outcome in ordered)
 
 
 def status_map(text: str) -> dict[str, str]:
