@@ -148,7 +148,7 @@ def sinch_report(status: str, code: int) -> dict:
         "status": status,
         "at": "<TIME>",
         "operator_status_at": "<TIME>",
-        "client_reference": "<MID>",
+        # No client_reference: a batch to many numbers cannot carry each message's own id.
         "applied_originator": "+12025551234",
         "encoding": "GSM",
     }

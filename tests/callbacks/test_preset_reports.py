@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from django.core.cache import cache
@@ -23,7 +23,7 @@ from providers import message_ids
 from providers.kinds.generic import presets
 from stats.figures import DateRange, Scope, errors, figures
 from tests.campaigns.helpers import run, sending_campaign
-from tests.providers.test_preset_sends import CASES, MID, TO, expected, provider_from
+from tests.providers.test_preset_sends import BATCHES, CASES, MID, TO, expected, provider_from
 
 from .preset_report_samples import CONDITIONAL_REPLIES, FORM, JSON, SAMPLES, filled
 
@@ -54,7 +54,8 @@ def vary(provider_id: str, n: int) -> str:
 
 def sent_campaign(slug: str, httpserver, count: int = 3):
     """A provider from the preset and a campaign of `count` messages sent through the local
-    server, which answers each request with the documented answer and that message's id."""
+    server, which answers each request with the documented answer and a different id per
+    message (per request where the provider's id is shared by a request)."""
     case = CASES[slug]
     provider = provider_from(slug, httpserver)
     campaign = sending_campaign(provider, count, body="Hello", **case.campaign)
@@ -63,11 +64,15 @@ def sent_campaign(slug: str, httpserver, count: int = 3):
         m.id: message_ids.sign(m.id) if case.provider_id == MID else vary(case.provider_id, n)
         for n, m in enumerate(messages)
     }
+    requests = []
 
     def answer(request):
+        requests.append(request)
         sent = request.get_data(as_text=True) + request.query_string.decode()
         if slug == "infobip":  # one request for the whole batch, our ids as its ids
             return json_response(infobip_answer(case.answer, request.get_json()), case.status)
+        if slug in BATCHES:
+            return batch_answer(BATCHES[slug], request, messages, ids, len(requests), case.status)
         (message,) = [m for m in messages if m.to.lstrip("+") in sent]
         text = json.dumps(expected(case.answer, provider, message))
         text = text.replace(case.provider_id, ids[message.id])
@@ -75,11 +80,28 @@ def sent_campaign(slug: str, httpserver, count: int = 3):
 
     httpserver.expect_request(CASES[slug].path, method=case.method).respond_with_handler(answer)
     run(campaign)
+    assert len(requests) == (1 if slug in {*BATCHES, "infobip"} else count)  # batched
     for message in messages:
         message.refresh_from_db()
         assert message.state == MessageState.SENT, message.last_error
         assert message.provider_message_id == ids[message.id]
     return provider, messages
+
+
+def batch_answer(batch, request, messages, ids: dict, nth: int, status: int) -> Response:
+    """The documented batch answer for the numbers of the request; a shared id is the
+    request's own, stored in `ids` for each of its messages."""
+    if request.is_json:
+        sent = request.get_json()
+    else:
+        sent = dict(parse_qsl(request.get_data(as_text=True)))
+    numbers = batch.recipients(sent)
+    ours = [next(m for m in messages if m.to.lstrip("+") == n.lstrip("+")) for n in numbers]
+    if batch.shared:
+        for message in ours:
+            ids[message.id] = vary(ids[ours[0].id], nth)
+    given = [ids[m.id] for m in ours]
+    return json_response(json.dumps(batch.answer(numbers, given)), status)
 
 
 def infobip_answer(documented: dict, request: dict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,9 +17,10 @@ from django.core.cache import cache
 from campaigns.models import Message, MessageState
 from providers import message_ids, services
 from providers.kinds.generic import presets
+from providers.kinds.generic.config import has_callbacks
 from providers.kinds.generic.form import GenericProviderForm
 from providers.models import new_callback_token
-from tests.campaigns.helpers import run, sending_campaign
+from tests.campaigns.helpers import numbers, run, sending_campaign
 
 TO = "+14155550001"
 CALLBACK = "CALLBACK"  # stands for the provider's callback URL in the expected requests
@@ -36,7 +38,7 @@ class Case:
     headers: dict[str, str]  # the auth and content-type headers the docs show
     answer: object  # the documented answer's body
     provider_id: str
-    json: dict | None = None
+    json: dict | list | None = None
     form: dict | None = None
     query: dict = field(default_factory=dict)
     status: int = 200
@@ -55,7 +57,7 @@ CASES = {
             "src": "+14151234567",
             "dst": "14155550001",
             "text": "Hello",
-            "url": f"{CALLBACK}?mid={MID}",
+            "url": CALLBACK,
             "method": "POST",
         },
         status=202,
@@ -144,7 +146,6 @@ CASES = {
             "body": "Hello",
             "delivery_report": "per_recipient_final",
             "callback_url": CALLBACK,
-            "client_reference": MID,
         },
         status=201,
         answer={
@@ -259,7 +260,7 @@ CASES = {
             "Content-Type": "application/json",
         },
         query={"auto-unicode": "true"},
-        json={"to": TO, "body": "Hello", "deliveryReports": "ALL"},
+        json=[{"to": TO, "body": "Hello", "deliveryReports": "ALL"}],
         status=201,
         answer=[
             {
@@ -440,6 +441,82 @@ ERROR_ANSWERS = {
 }
 
 
+def _digits(numbers: list[str]) -> list[str]:
+    return [number.lstrip("+") for number in numbers]
+
+
+@dataclass
+class Batch:
+    """A preset that sends several messages per request, as its provider documents: the
+    request for the given numbers (E.164), the numbers a received request carries, and the
+    documented answer naming the given ids (one per number, or the one id `shared` by the
+    request)."""
+
+    request: Callable[[list[str]], object]
+    recipients: Callable[[object], list[str]]  # the parsed JSON or form of a request
+    answer: Callable[[list[str], list[str]], object]
+    shared: bool = False
+
+
+def _plivo_answer(numbers, ids):
+    return {**CASES["plivo"].answer, "message_uuid": ids}
+
+
+def _bulksms_answer(numbers, ids):
+    (item,) = CASES["bulksms"].answer
+    # Reversed: the items are matched to the messages by number, not by position.
+    return [{**item, "id": i, "to": n} for n, i in reversed(list(zip(numbers, ids, strict=True)))]
+
+
+def _sinch_answer(numbers, ids):
+    return {**CASES["sinch"].answer, "id": ids[0], "to": numbers}
+
+
+def _msg91_answer(numbers, ids):
+    return {**CASES["msg91"].answer, "message": ids[0]}
+
+
+def _africastalking_answer(numbers, ids):
+    (item,) = CASES["africastalking"].answer["SMSMessageData"]["Recipients"]
+    recipients = [{**item, "number": n, "messageId": i} for n, i in zip(numbers, ids, strict=True)]
+    message = f"Sent to {len(numbers)}/{len(numbers)} Total Cost: KES {0.8 * len(numbers):.4f}"
+    return {"SMSMessageData": {"Message": message, "Recipients": recipients}}
+
+
+BATCHES = {
+    "plivo": Batch(
+        lambda to: {**CASES["plivo"].json, "dst": "<".join(_digits(to))},
+        lambda sent: sent["dst"].split("<"),
+        _plivo_answer,
+    ),
+    "bulksms": Batch(
+        lambda to: [{**CASES["bulksms"].json[0], "to": n} for n in to],
+        lambda sent: [item["to"] for item in sent],
+        _bulksms_answer,
+    ),
+    "sinch": Batch(
+        lambda to: {**CASES["sinch"].json, "to": to},
+        lambda sent: sent["to"],
+        _sinch_answer,
+        shared=True,
+    ),
+    "msg91": Batch(
+        lambda to: {
+            **CASES["msg91"].json,
+            "recipients": [{"mobiles": n, "VAR1": "Hello"} for n in _digits(to)],
+        },
+        lambda sent: [recipient["mobiles"] for recipient in sent["recipients"]],
+        _msg91_answer,
+        shared=True,
+    ),
+    "africastalking": Batch(
+        lambda to: {**CASES["africastalking"].form, "to": ",".join(to)},
+        lambda sent: sent["to"].split(","),
+        _africastalking_answer,
+    ),
+}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(db):
     cache.clear()
@@ -527,7 +604,7 @@ def test_a_documented_error_answer_is_not_a_sent_message(slug, httpserver):
 
 
 def test_a_per_request_report_url_follows_a_rotated_callback_url(httpserver):
-    """Plivo takes its report URL with each message: the payload holds $$CallbackURL, so a
+    """Plivo takes its report URL with each request: the payload holds $$CallbackURL, so a
     rotated URL goes out from then on (the old one answers 404)."""
     case = CASES["plivo"]
     httpserver.expect_request(case.path, method="POST").respond_with_json(
@@ -543,4 +620,81 @@ def test_a_per_request_report_url_follows_a_rotated_callback_url(httpserver):
 
     ((request, _),) = httpserver.log
     assert provider.callback_url != old
-    assert request.get_json()["url"].startswith(provider.callback_url + "?mid=")
+    assert request.get_json()["url"] == provider.callback_url
+
+
+@pytest.mark.parametrize("slug", sorted(BATCHES))
+def test_a_batching_preset_sends_three_messages_in_one_documented_request(slug, httpserver):
+    case, batch = CASES[slug], BATCHES[slug]
+    to = numbers(3)
+    ids = [f"{case.provider_id}-{n}" for n in range(1 if batch.shared else 3)]
+    httpserver.expect_request(case.path, method=case.method).respond_with_json(
+        batch.answer(to, ids), status=case.status
+    )
+    provider = provider_from(slug, httpserver)
+    assert has_callbacks(provider.config)  # reports match on the provider's ids
+    campaign = sending_campaign(provider, 3, body="Hello", **case.campaign)
+
+    run(campaign)
+
+    ((request, _),) = httpserver.log
+    assert (request.method, request.path) == (case.method, case.path)
+    assert dict(parse_qsl(request.query_string.decode())) == case.query
+    for name, value in case.headers.items():
+        assert request.headers.get(name, "").split(";")[0] == value, name
+    callback = {CALLBACK: provider.callback_url}
+    if case.json is not None:
+        sent = json.loads(request.get_data())
+        assert sent == _replaced(batch.request(to), callback)
+    else:
+        sent = dict(parse_qsl(request.get_data(as_text=True), keep_blank_values=True))
+        assert sent == batch.request(to)
+    messages = Message.objects.filter(campaign=campaign).order_by("id")
+    assert [m.state for m in messages] == [MessageState.SENT] * 3
+    assert [m.provider_message_id for m in messages] == (ids * 3 if batch.shared else ids)
+
+
+def _replaced(value, replacements: dict[str, str]):
+    if isinstance(value, str):
+        return replacements.get(value, value)
+    if isinstance(value, dict):
+        return {k: _replaced(v, replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, replacements) for v in value]
+    return value
+
+
+def test_a_batch_item_africas_talking_refuses_fails_only_its_message(httpserver):
+    case, batch = CASES["africastalking"], BATCHES["africastalking"]
+    to = numbers(3)
+    answer = batch.answer(to, ["ATXid_1", "ATXid_2", "ATXid_3"])
+    refused = {"messageId": "None", "status": "InvalidPhoneNumber", "statusCode": 403}
+    answer["SMSMessageData"]["Recipients"][1].update(refused)
+    httpserver.expect_request(case.path, method="POST").respond_with_json(answer, status=201)
+    campaign = sending_campaign(provider_from("africastalking", httpserver), 3, body="Hello")
+
+    run(campaign)
+
+    messages = Message.objects.filter(campaign=campaign).order_by("id")
+    assert [(m.state, m.provider_message_id) for m in messages] == [
+        (MessageState.SENT, "ATXid_1"),
+        (MessageState.DISPATCH_ERROR, ""),
+        (MessageState.SENT, "ATXid_3"),
+    ]
+
+
+def test_a_long_vonage_text_keeps_its_first_parts_id(httpserver):
+    """Vonage answers one messages[] item per part of a long text, each naming the number."""
+    case = CASES["vonage"]
+    (part,) = case.answer["messages"]
+    answer = {
+        "message-count": "2",
+        "messages": [part, {**part, "message-id": "0A0000000123ABCD2"}],
+    }
+    httpserver.expect_request(case.path, method="POST").respond_with_json(answer)
+    campaign = sending_campaign(provider_from("vonage", httpserver), 1, body="Hello " * 40)
+
+    run(campaign)
+
+    message = Message.objects.get(campaign=campaign)
+    assert (message.state, message.provider_message_id) == (MessageState.SENT, case.provider_id)

@@ -272,7 +272,7 @@ def test_valid_inputs_open_the_generic_form_prefilled_and_save_nothing(admin_cli
     assert "The callback URL travels in each request's payload." in page
     assert 'class="errors"' not in page and "This field is required." not in page
     # Filled in when a message is sent: a rotated callback URL is followed.
-    assert "$$CallbackURL?mid=$$MessageID" in page
+    assert "&quot;url&quot;: &quot;$$CallbackURL&quot;" in page
 
 
 def test_the_prefilled_form_saves_through_the_preset_url(admin_client):

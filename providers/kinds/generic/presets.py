@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.http import QueryDict
 
 from ...fields import is_http_url
-from ...response_mapping import check_success_rule, parse_path
+from ...response_mapping import check_item_rule, check_success_rule, parse_path
 from ...secret_rows import ROW_LISTS, SECRET_ROWS
 from ...templating import TOKEN_RE
 from .config import (
@@ -34,7 +34,10 @@ from .config import (
     NUMBER_E164,
     NUMBER_E164_NO_PLUS,
     NUMBER_NATIONAL,
+    ONE_TEXT_SHAPES,
     POST,
+    SHAPE_KEY,
+    SHAPE_ROOT,
 )
 from .report_form import report_initial
 
@@ -52,6 +55,9 @@ REQUIRED_CONFIG = {*SCALAR_KEYS, "endpoint", "headers", "params", "success_rule"
 REQUIRED_CONFIG |= {"message_id_path", "reports"}
 OPTIONAL_CONFIG = {"json_body", "basic_username", "batching", "batch_key", "records_per_batch"}
 OPTIONAL_CONFIG |= {SECRET_ROWS, *SECRET_FIELDS, "inbound"}
+# The richer send shapes of SPEC §5.2 (config.py), for providers that document them.
+OPTIONAL_CONFIG |= {"batch_shape", "batch_delimiter", "shared_message_id"}
+OPTIONAL_CONFIG |= {"answer_items_path", "item_success_rule", "recipient_path"}
 REPORT_FORMATS = {"reference", "json", "form", "query"}
 REPORT_PATHS = ("items_path", "our_id_path", "provider_id_path", "number_path", "status_path")
 REPORT_PATHS += ("error_code_path", "error_description_path", "time_path")
@@ -107,7 +113,7 @@ class Preset:
         admin's inputs, the JSON payload as text, secret values only in secret rows and fields."""
         filled = {i.name: values[i.name] for i in self.inputs}
         config = _substituted(dict(self.config), filled)
-        if isinstance(config.get("json_body"), dict):
+        if isinstance(config.get("json_body"), dict | list):
             config["json_body"] = json.dumps(config["json_body"], indent=2, ensure_ascii=False)
         return config
 
@@ -262,13 +268,21 @@ def _check_config(config: dict) -> None:
         _require(config[key] in allowed, f"{key} must be one of {sorted(allowed)}")
     _require(is_http_url(PLACEHOLDER.sub("x", config["endpoint"])), "endpoint is not a URL")
     json_mode = config["request_type"] == POST and config["body_format"] == BODY_JSON
-    _require(json_mode == isinstance(config.get("json_body"), dict), "json_body only for JSON")
+    json_body = config.get("json_body")
+    _require(json_mode == isinstance(json_body, dict | list), "json_body only for JSON")
     for list_name in ("headers", "params"):
         rows = config[list_name]
         _require(all(len(row) == 2 for row in rows), f"{list_name} rows are [key, value]")
     _require(not (json_mode and config["params"]), "a JSON payload has no parameters")
     check_success_rule(config["success_rule"])
-    for path in (config["message_id_path"], *_report_paths(config), *_inbound_paths(config)):
+    shapes = {SHAPE_KEY, SHAPE_ROOT, *ONE_TEXT_SHAPES}
+    _require(config.get("batch_shape", SHAPE_KEY) in shapes, f"batch_shape is one of {shapes}")
+    check_item_rule(config.get("item_success_rule", ""))
+    answer_paths = (config.get("answer_items_path", ""), config.get("recipient_path", ""))
+    for path in (config["message_id_path"], *answer_paths):
+        if path:
+            parse_path(path)
+    for path in (*_report_paths(config), *_inbound_paths(config)):
         if path:
             parse_path(path)
 
