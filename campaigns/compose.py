@@ -1,6 +1,7 @@
 """What each message of a campaign says: the body personalised from the recipient's contact
-attributes (campaigns/personalize.py), its links tracked (SPEC §4.1), and the provider's
-custom replacements, campaign-wide or per recipient (SPEC §3.1)."""
+attributes (campaigns/personalize.py), its links tracked (SPEC §4.1), and the Template
+Variables and the provider's custom replacements, campaign-wide or per recipient (SPEC §3.1,
+§4)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from providers.templating import campaign_values, message_values
+from providers.templating import TEMPLATE_VARIABLES, campaign_values, message_values
 
 from . import links, personalize
 from .models import Campaign
@@ -29,9 +30,11 @@ class Composer:
         self.tracking = campaign.click_tracking
         self.link_base = link_base()
         custom = campaign.custom_values or {}
-        # A custom value that names an attribute ({customer_id}) is personalised per message.
+        # A custom value or the Template Variables naming an attribute ({customer_id}) are
+        # personalised per message; the reference uses $$TemplateVariables per user.
+        templates = {**custom, TEMPLATE_VARIABLES: campaign.template_variables}
         self.personal_tokens = {
-            token: template for token, template in custom.items() if personalize.names(template)
+            token: template for token, template in templates.items() if personalize.names(template)
         }
         shared = {
             token: personalize.render(template, {})
@@ -41,7 +44,7 @@ class Composer:
         self.shared_values = campaign_values(
             str(campaign.pk),
             template_id=campaign.template_id,
-            template_variables=campaign.template_variables,
+            template_variables=personalize.render(campaign.template_variables, {}),
             custom=shared,
         )
 

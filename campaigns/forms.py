@@ -11,6 +11,7 @@ from django.utils import timezone
 from audiences.models import Audience, Import, ImportStatus
 from providers import registry
 from providers.models import Provider
+from providers.templating import TEMPLATE_VARIABLES
 
 from . import personalize
 
@@ -65,7 +66,7 @@ class CampaignForm(forms.Form):
         label="Template Variables",
         max_length=2000,
         required=False,
-        help_text="Sent to the provider as $$TemplateVariables.",
+        help_text="Sent to the provider as $$TemplateVariables; personalise it like the message.",
     )
     click_tracking = forms.BooleanField(
         label="Track link clicks",
@@ -101,6 +102,11 @@ class CampaignForm(forms.Form):
             self.campaign_wide = kind.campaign_wide_tokens(provider.config)
             if kind.template_id_required(provider.config):
                 self.fields["template_id"].required = True
+        if TEMPLATE_VARIABLES in self.campaign_wide:
+            self.fields["template_variables"].help_text = (
+                "Sent to the provider as $$TemplateVariables, once per batch: one value for "
+                "the whole campaign."
+            )
         for token in self.custom_tokens:
             wide = token in self.campaign_wide
             self.fields[f"custom_{token}"] = forms.CharField(
@@ -129,6 +135,16 @@ class CampaignForm(forms.Form):
         body = self.cleaned_data["body"].replace("\r\n", "\n")
         self._check_template(body)
         return body
+
+    def clean_template_variables(self) -> str:
+        value = self.cleaned_data["template_variables"]
+        if TEMPLATE_VARIABLES in self.campaign_wide and personalize.names(value):
+            raise forms.ValidationError(
+                "$$TemplateVariables is sent once per batch, so it takes one value for the "
+                "whole campaign, not a contact attribute."
+            )
+        self._check_template(value)
+        return value
 
     def clean_send_at(self) -> datetime | None:
         send_at = self.cleaned_data.get("send_at")

@@ -1,4 +1,5 @@
-"""Personalising a message body from the recipient's contact attributes (SPEC §4).
+"""Personalising a message body, its Template Variables and custom replacements from the
+recipient's contact attributes (SPEC §4).
 
 How to write it (shown to marketers):
 

@@ -53,8 +53,9 @@ def one_text_note(campaign: Campaign) -> str:
     if provider is None or not registry.kind_of(provider).sends_one_text_to_many(provider.config):
         return ""
     custom = campaign.custom_values or {}
-    personalised = personalize.names(campaign.body) or any(
-        personalize.names(value) for value in custom.values()
+    personalised = any(
+        personalize.names(text)
+        for text in (campaign.body, campaign.template_variables, *custom.values())
     )
     tracked = campaign.click_tracking and links.find_urls(campaign.body)
     if not (personalised or tracked):

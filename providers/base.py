@@ -81,6 +81,8 @@ class SendResult:
     `body` and `request` are for admins; `in_words` is what anyone may read (SPEC §8).
     `per_message`, when not empty, holds one result per message of the request, in the order
     of its message_ids: a batch answer that says how each message fared (SPEC §5.2).
+    `explanation` is a refusal the kind knows, said in our words (never the provider's), so
+    anyone may read it: Twilio's 21608, a trial account sending to an unverified number.
     """
 
     ok: bool
@@ -95,6 +97,7 @@ class SendResult:
     request: ShownRequest | None = field(default=None, compare=False)
     cause: Cause = Cause.NONE
     per_message: tuple[SendResult, ...] = field(default=(), compare=False)
+    explanation: str = ""
 
     @property
     def in_words(self) -> str:
@@ -117,7 +120,7 @@ class SendResult:
                     f"Refused by the provider: its answer (HTTP {self.status}) "
                     "did not report success."
                 )
-            return f"Refused by the provider: HTTP {self.status}."
+            return f"Refused by the provider: HTTP {self.status}. {self.explanation}".rstrip()
         return CAUSE_IN_WORDS.get(self.cause, "Not sent: the provider could not be used.")
 
 

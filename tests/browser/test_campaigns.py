@@ -95,6 +95,47 @@ def test_a_marketer_sends_a_personalised_tracked_campaign(marketer_page, site, h
     assert (click.campaign_id, click.url) == (campaign.pk, landing)
 
 
+def test_a_marketer_personalises_the_template_variables(marketer_page, httpserver, ranges):
+    httpserver.expect_request("/sms").respond_with_json({"accepted": True})
+    create_generic(None, nickname="Acme SMS", endpoint=httpserver.url_for("/sms"),
+                   json_body='{"to": "$$To", "tid": "$$TemplateID", "vars": "$$TemplateVariables", '
+                   '"text": "$$Body"}')  # fmt: skip
+    make_audience(
+        [
+            ("+14155550001", {"first_name": "Ada", "customer_id": "C-1"}),
+            ("+14155550002", {"first_name": "", "customer_id": "C-2"}),
+        ]
+    )
+    page = marketer_page
+
+    page.goto("/campaigns/new/")
+    page.get_by_label("Campaign name").fill("Template sale")
+    page.get_by_label("Audience").select_option(label="Customers (2 contacts)")
+    # The form redraws for the chosen audience: type once it offers the audience's columns.
+    expect(page.get_by_text("Contact attributes of this audience")).to_contain_text("{customer_id}")
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_label("Template ID").fill("T-9")
+    variables = page.get_by_label("Template Variables")
+    variables.fill("{first_name|friend},{nickname}")
+    page.get_by_role("button", name="Send or schedule").click()
+    expect(page.locator("#field-template_variables")).to_contain_text(
+        "The audience has no attribute “nickname”"
+    )
+    page.get_by_label("Template Variables").fill("{first_name|friend},{customer_id}")
+    screenshot(page, "campaign-template-variables")
+    page.get_by_role("button", name="Send or schedule").click()
+
+    expect(page.get_by_role("heading", name="Template sale")).to_be_visible()
+    for args in ranges:  # the worker's part
+        tasks.send_range(*args)
+    expect(page.locator(".page-head .badge")).to_have_text("Sent", timeout=8_000)
+    sent = [json.loads(r.get_data()) for r, _ in httpserver.log if r.path == "/sms"]
+    assert sorted((s["to"], s["tid"], s["vars"]) for s in sent) == [
+        ("+14155550001", "T-9", "Ada,C-1"),
+        ("+14155550002", "T-9", "friend,C-2"),
+    ]
+
+
 def test_stop_asks_first_and_stops_only_when_confirmed(marketer_page, httpserver, ranges):
     """The confirm is app.js's (data-confirm): the Content-Security-Policy runs no onsubmit."""
     provider = create_generic(None, nickname="Acme SMS", endpoint=httpserver.url_for("/sms"))

@@ -105,6 +105,36 @@ def test_it_fills_custom_replacements_for_the_campaign_and_per_recipient(httpser
     ]
 
 
+def test_it_personalises_the_template_variables_of_each_message_of_a_batch(httpserver):
+    httpserver.expect_request("/sms").respond_with_data("OK")
+    provider = generic(
+        httpserver,
+        json_body='{"tpl": "$$TemplateID", "msgs": [{"to": "$$To", "v": "$$TemplateVariables"}]}',
+        batching=True,
+        batch_key="msgs",
+        records_per_batch=100,
+    )
+    names = ["Ada", "", None]
+    campaign = sending_campaign(
+        provider,
+        3,
+        template_id="T-9",
+        template_variables="{first_name|friend};{code}",
+        values=lambda i: {"code": f"C-{i}", **({"first_name": names[i]} if names[i] else {})},
+    )
+
+    run(campaign)
+
+    (body,) = sent_bodies(httpserver)
+    assert body["tpl"] == "T-9"
+    assert body["msgs"] == [
+        {"to": numbers(3)[0], "v": "Ada;C-0"},
+        {"to": numbers(3)[1], "v": "friend;C-1"},
+        {"to": numbers(3)[2], "v": "friend;C-2"},
+    ]
+    assert states(campaign) == {MessageState.SENT: 3}
+
+
 def test_it_retries_a_500_later_with_backoff_then_counts_it_sent(httpserver, settings):
     httpserver.expect_ordered_request("/sms").respond_with_data("busy", status=500)
     httpserver.expect_ordered_request("/sms").respond_with_json({"ok": True})

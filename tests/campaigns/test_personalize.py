@@ -4,6 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaigns.compose import Composer
+from campaigns.models import Campaign
 from campaigns.personalize import (
     Placeholder,
     TemplateError,
@@ -13,6 +15,7 @@ from campaigns.personalize import (
     render,
     validate,
 )
+from providers.templating import TEMPLATE_VARIABLES
 
 
 @pytest.mark.parametrize(
@@ -183,3 +186,29 @@ def test_it_either_renders_or_raises_template_error(template, attributes):
         assert 1 <= error.position <= len(template)
         return
     assert isinstance(render(template, attributes), str)
+
+
+@pytest.mark.parametrize(
+    ("variables", "attributes", "expected"),
+    [
+        ("{first_name},{city|Paris}", {"first_name": "Ada", "city": "Rome"}, "Ada,Rome"),
+        ("{first_name},{city|Paris}", {"first_name": "Bo"}, "Bo,Paris"),
+        ("VIP", {"first_name": "Ada"}, "VIP"),
+        ('{{"name": "{first_name|friend}"}}', {}, '{"name": "friend"}'),
+    ],
+)
+def test_template_variables_render_per_recipient_like_the_body(variables, attributes, expected):
+    campaign = Campaign(pk=7, body="Hi", template_variables=variables)
+
+    composer = Composer(campaign)
+
+    # What the payload builder renders a message with: the campaign's values, then its own.
+    values = {**composer.shared_values, **composer.message_values(1, attributes)}
+    assert values[TEMPLATE_VARIABLES] == expected
+
+
+def test_template_variables_without_attributes_are_shared_by_every_message():
+    composer = Composer(Campaign(pk=7, body="Hi {first_name}", template_variables="A,{{B}}"))
+
+    assert composer.shared_values[TEMPLATE_VARIABLES] == "A,{B}"
+    assert TEMPLATE_VARIABLES not in composer.message_values(1, {"first_name": "Ada"})

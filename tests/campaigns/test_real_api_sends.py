@@ -256,6 +256,40 @@ def test_texts_that_differ_fall_back_to_one_request_each_and_the_campaign_says_s
     assert "recipients whose text differs are sent one request each" in page
 
 
+def test_personalised_template_variables_split_a_one_text_batch_and_the_campaign_says_so(
+    httpserver, marketer_client
+):
+    httpserver.expect_request("/send").respond_with_json({"ok": True})
+    joined = provider(
+        httpserver,
+        "/send",
+        body_format="kv",
+        params=[("numbers", "$$To"), ("tid", "$$TemplateID"), ("vars", "$$TemplateVariables")],
+        batching=True,
+        batch_shape="joined",
+        records_per_batch="100",
+    )
+    names = ["Ann", "Bob", "Ann"]
+    campaign = sending_campaign(
+        joined,
+        3,
+        template_id="T-1",
+        template_variables="{name}",
+        values=lambda i: {"name": names[i]},
+    )
+
+    run(campaign)
+
+    sent = [dict(parse_qsl(r.get_data(as_text=True))) for r, _ in httpserver.log]
+    to = numbers(3)
+    assert sent == [
+        {"numbers": f"{to[0]},{to[2]}", "tid": "T-1", "vars": "Ann"},
+        {"numbers": to[1], "tid": "T-1", "vars": "Bob"},
+    ]
+    page = marketer_client.get(campaign.get_absolute_url()).content.decode()
+    assert "recipients whose text differs are sent one request each" in page
+
+
 def test_the_campaign_says_nothing_when_every_text_is_the_same(httpserver, marketer_client):
     joined = provider(
         httpserver,

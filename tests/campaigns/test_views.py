@@ -152,6 +152,8 @@ def test_it_schedules(marketer_client, provider, audience, settings):
         ({"body": "Hi {nickname}"}, "body", "The audience has no attribute “nickname”"),
         ({"custom_hid": ""}, "custom_hid", "This field is required."),
         ({"custom_uid": "{unknown}"}, "custom_uid", "no attribute “unknown”"),
+        ({"template_variables": "{unknown}"}, "template_variables", "no attribute “unknown”"),
+        ({"template_variables": "{first_name"}, "template_variables", "Unclosed"),
         ({"when": "later"}, "send_at", "Choose when to send."),
         ({"when": "later", "send_at": "2001-01-01T10:00"}, "send_at", "in the future"),
     ],
@@ -185,6 +187,50 @@ def test_a_campaign_wide_token_cannot_take_a_contact_attribute(
 
     assert "takes one value for the whole campaign" in html
     assert not Campaign.objects.exists()
+
+
+def test_campaign_wide_template_variables_cannot_take_a_contact_attribute(
+    marketer_client, audience, httpserver
+):
+    batched = create_generic(
+        None,
+        endpoint=httpserver.url_for("/sms"),
+        json_body='{"v": "$$TemplateVariables", "m": [{"to": "$$To", "text": "$$Body"}]}',
+        batching=True,
+        batch_key="m",
+        records_per_batch=100,
+    )
+    data = form_data(batched, audience, custom_hid=None, custom_uid=None)
+
+    html = marketer_client.post(
+        "/campaigns/new/", {**data, "template_variables": "{first_name}"}
+    ).content.decode()
+
+    assert 'id="field-template_variables"' in html
+    assert "$$TemplateVariables is sent once per batch" in html
+    assert not Campaign.objects.exists()
+    marketer_client.post("/campaigns/new/", {**data, "template_variables": "V-1"})
+    assert Campaign.objects.get().template_variables == "V-1"
+
+
+def test_per_message_template_variables_take_contact_attributes(
+    marketer_client, audience, httpserver
+):
+    batched = create_generic(
+        None,
+        endpoint=httpserver.url_for("/sms"),
+        json_body='{"m": [{"to": "$$To", "text": "$$Body", "v": "$$TemplateVariables"}]}',
+        batching=True,
+        batch_key="m",
+        records_per_batch=100,
+    )
+    data = form_data(batched, audience, custom_hid=None, custom_uid=None)
+
+    marketer_client.post(
+        "/campaigns/new/", {**data, "template_variables": "{first_name},{city|Paris}"}
+    )
+
+    assert Campaign.objects.get().template_variables == "{first_name},{city|Paris}"
 
 
 def test_the_template_id_is_required_when_the_provider_demands_it(marketer_client, audience):

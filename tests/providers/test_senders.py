@@ -446,6 +446,37 @@ def test_it_turns_a_twilio_error_into_its_code_and_message(httpserver, settings)
     assert result.error == "Twilio error 21211: The 'To' number is not valid."
 
 
+def test_it_explains_a_trial_account_refusing_an_unverified_number(httpserver, settings):
+    httpserver.expect_request(f"/2010-04-01/Accounts/{SID}/Messages.json").respond_with_json(
+        {
+            "code": 21608,
+            "message": "The number +14155550001 is unverified. Trial accounts cannot send "
+            "messages to unverified numbers.",
+            "status": 400,
+        },
+        status=400,
+    )
+
+    (result,) = send_all(twilio(httpserver, settings), messages(1))
+
+    assert result.error.startswith("Twilio error 21608: The number +14155550001 is unverified.")
+    assert result.in_words == (
+        "Refused by the provider: HTTP 400. The number is not verified: a Twilio trial account "
+        "only sends to numbers verified in its Twilio dashboard."
+    )
+
+
+def test_other_twilio_refusals_have_no_explanation(httpserver, settings):
+    httpserver.expect_request(f"/2010-04-01/Accounts/{SID}/Messages.json").respond_with_json(
+        {"code": 21211, "message": "The 'To' number is not valid.", "status": 400}, status=400
+    )
+
+    (result,) = send_all(twilio(httpserver, settings), messages(1))
+
+    assert result.explanation == ""
+    assert result.in_words == "Refused by the provider: HTTP 400."
+
+
 def test_it_adds_meta_to_a_callback_url_that_has_a_query():
     url = status_callback("https://relay.example/twilio?customer=7", "tok")
     assert parse_qs(urlsplit(url).query) == {"customer": ["7"], "meta": ["tok"]}

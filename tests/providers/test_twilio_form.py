@@ -288,3 +288,9 @@ def test_it_edits_a_provider_saved_before_the_rate_limit_existed(db):
     form = form_for(provider)
     assert form.is_valid(), form.errors
     assert services.save_from_form(form, None).config["rate_limit"] is None
+
+
+def test_the_form_says_a_trial_account_only_sends_to_verified_numbers(admin_client):
+    page = admin_client.get("/settings/channels/sms/providers/add/twilio/").content.decode()
+
+    assert "A Twilio trial account only sends to numbers verified in its Twilio dashboard." in page

@@ -298,6 +298,20 @@ def test_it_answers_htmx_with_the_custom_tokens_only(admin_client):
     assert "Campaigns will ask for: <strong>hid, uid</strong>" in page
 
 
+DLT_NOTE = (
+    "$$TemplateID and $$EntityId apply to Indian (DLT) numbers: see the "
+    '<a href="https://docs.clevertap.com/docs/regulation-impact#section-future-campaigns"'
+)
+
+
+def test_the_token_note_says_where_template_id_and_entity_id_apply(admin_client):
+    page = admin_client.get(f"{BASE}add/generic/").content.decode()
+    assert DLT_NOTE in page
+
+    data = generic_data(json_body='{"tid": "$$TemplateID"}', _action="tokens")
+    assert DLT_NOTE in post_add(admin_client, data, **HX).content.decode()
+
+
 def test_it_answers_an_invalid_htmx_save_with_the_form_fragment(admin_client):
     response = post_add(admin_client, generic_data(nickname=""), **HX)
 

@@ -92,6 +92,60 @@ def test_a_marketer_sees_no_twilio_account_or_callback_token(marketer_client, ht
         assert marker not in html
 
 
+UNVERIFIED = "The number +14155550199 is unverified. Trial accounts cannot send messages."
+TRIAL_WORDS = "a Twilio trial account only sends to numbers verified in its Twilio dashboard"
+
+
+@pytest.fixture
+def unverified_twilio(httpserver, settings):
+    settings.TWILIO_API_BASE = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request(
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    ).respond_with_json({"code": 21608, "message": UNVERIFIED, "status": 400}, status=400)
+    return create_twilio()
+
+
+def test_a_marketer_reads_a_twilio_trial_refusal_in_words_only(marketer_client, unverified_twilio):
+    campaign = Campaign.objects.create(name="Spring", provider=unverified_twilio, body="Hi")
+
+    html = send_test(marketer_client, campaign)
+
+    assert "Refused by the provider: HTTP 400. The number is not verified: " + TRIAL_WORDS in html
+    for marker in ("21608", UNVERIFIED, "Request and answer", ACCOUNT_SID):
+        assert marker not in html
+
+
+def test_an_admin_reads_the_trial_refusal_in_words_and_twilio_answer(
+    admin_client, unverified_twilio
+):
+    campaign = Campaign.objects.create(name="Spring", provider=unverified_twilio, body="Hi")
+    html = send_test(admin_client, campaign)
+    assert TRIAL_WORDS in html and "Request and answer" in html and "21608" in html
+
+    html = admin_client.post(
+        f"/settings/channels/sms/providers/{unverified_twilio.pk}/test-sms/",
+        {"test-country_code": "+1", "test-mobile_number": "415 555 0199", "test-message": "Hi"},
+    ).content.decode()
+    assert TRIAL_WORDS in html
+    assert "Twilio error 21608" in html
+
+
+def test_a_campaign_paused_by_trial_refusals_says_why_in_words(
+    marketer_client, unverified_twilio, settings
+):
+    settings.AUTO_PAUSE_WINDOW = 4
+    settings.DISPATCH_GROUP_SIZE = 4
+    campaign = sending_campaign(unverified_twilio, 4)
+
+    run(campaign)
+
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    html = marketer_client.get(campaign.get_absolute_url()).content.decode()
+    assert TRIAL_WORDS in html
+    assert "21608" not in html
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
