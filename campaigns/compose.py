@@ -32,7 +32,8 @@ class Composer:
         custom = campaign.custom_values or {}
         # A custom value or the Template Variables naming an attribute ({customer_id}) are
         # personalised per message; the reference uses $$TemplateVariables per user.
-        templates = {**custom, TEMPLATE_VARIABLES: campaign.template_variables}
+        variables = template_variables(campaign.template_variables)
+        templates = {**custom, TEMPLATE_VARIABLES: variables}
         self.personal_tokens = {
             token: template for token, template in templates.items() if personalize.names(template)
         }
@@ -44,7 +45,7 @@ class Composer:
         self.shared_values = campaign_values(
             str(campaign.pk),
             template_id=campaign.template_id,
-            template_variables=personalize.render(campaign.template_variables, {}),
+            template_variables=personalize.render(variables, {}),
             custom=shared,
         )
 
@@ -58,3 +59,14 @@ class Composer:
             for token, template in self.personal_tokens.items()
         }
         return message_values(message_id, body, personal)
+
+
+def template_variables(text: str) -> str:
+    """The campaign's Template Variables as a template. Those saved before they were
+    personalised may hold bare braces (a JSON object, say) that the form now refuses: they go
+    out exactly as typed, as they did then, rather than fail every message."""
+    try:
+        personalize.validate(text)
+    except personalize.TemplateError:
+        return text.replace("{", "{{").replace("}", "}}")
+    return text

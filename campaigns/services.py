@@ -21,7 +21,7 @@ from providers.templating import BODY
 from stats.rollups import Tally
 
 from . import links, message_writes, personalize
-from .compose import Composer
+from .compose import Composer, template_variables
 from .models import Campaign, CampaignStatus, Message, MessageState, SkipReason
 
 STOPPABLE = [CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED]
@@ -55,7 +55,11 @@ def one_text_note(campaign: Campaign) -> str:
     custom = campaign.custom_values or {}
     personalised = any(
         personalize.names(text)
-        for text in (campaign.body, campaign.template_variables, *custom.values())
+        for text in (
+            campaign.body,
+            template_variables(campaign.template_variables),
+            *custom.values(),
+        )
     )
     tracked = campaign.click_tracking and links.find_urls(campaign.body)
     if not (personalised or tracked):

@@ -135,6 +135,21 @@ def test_it_personalises_the_template_variables_of_each_message_of_a_batch(https
     assert states(campaign) == {MessageState.SENT: 3}
 
 
+def test_template_variables_saved_before_they_were_personalised_go_out_as_typed(httpserver):
+    """A draft saved earlier with bare braces (a JSON object), which the form now refuses,
+    is sent as it was then rather than failing every message."""
+    httpserver.expect_request("/sms").respond_with_data("OK")
+    json_body = '{"to": "$$To", "t": "$$TemplateID", "v": "$$TemplateVariables"}'
+    provider = generic(httpserver, json_body=json_body)
+    legacy = '{"otp": "1234"}'
+    campaign = sending_campaign(provider, 2, template_id="T-9", template_variables=legacy)
+
+    run(campaign)
+
+    assert [body["v"] for body in sent_bodies(httpserver)] == [legacy, legacy]
+    assert states(campaign) == {MessageState.SENT: 2}
+
+
 def test_it_retries_a_500_later_with_backoff_then_counts_it_sent(httpserver, settings):
     httpserver.expect_ordered_request("/sms").respond_with_data("busy", status=500)
     httpserver.expect_ordered_request("/sms").respond_with_json({"ok": True})
