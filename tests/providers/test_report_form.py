@@ -175,3 +175,16 @@ def test_try_a_report_says_what_is_wrong(admin_client, fields, sample, error):
     page = admin_client.post(reverse("providers:add-kind", args=["generic"]), data)
 
     assert error in page.content.decode()
+
+
+def test_try_a_report_needs_a_mapped_format(db):
+    """The box shows only for a mapped format; a post that still asks is told why."""
+    from providers.kinds.generic.report_trial import try_report
+
+    form = form_with(reports_format="reference")
+    assert form.is_valid(), form.errors
+
+    trial = try_report(form, '{"results": []}', "", match=None)
+
+    assert trial.error == "Choose the format the provider posts: SMS Hub's own needs no mapping."
+    assert trial.rows == []
